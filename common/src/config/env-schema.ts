@@ -1,0 +1,27 @@
+import Joi from 'joi';
+import { LOG_LEVELS } from '../logger';
+
+/** Joi fragments for the variables several services share; each service composes its own schema. */
+export const NODE_ENV = Joi.string().valid('development', 'production', 'test').default('development');
+export const LOG_LEVEL = Joi.string()
+  .valid(...LOG_LEVELS)
+  .default('info');
+export const REDIS_URL = Joi.string()
+  .uri({ scheme: ['redis', 'rediss'] })
+  .default('redis://127.0.0.1:6379');
+export const MONGODB_URI = Joi.string()
+  .uri({ scheme: ['mongodb', 'mongodb+srv'] })
+  .default('mongodb://127.0.0.1:27017/analytics');
+export const QUEUE_NAME = Joi.string()
+  .pattern(/^[A-Za-z0-9._-]{1,100}$/)
+  .default('analytics-events')
+  .messages({ 'string.pattern.base': '{#label} must be 1-100 of A-Z a-z 0-9 . _ -' });
+/** Prefix of every Redis key the services write (BullMQ's prefix too), so several installs share one Redis. */
+export const REDIS_PREFIX = Joi.string()
+  .pattern(/^[A-Za-z0-9._-]{1,50}$/)
+  .default('analytics')
+  .messages({ 'string.pattern.base': '{#label} must be 1-50 of A-Z a-z 0-9 . _ -' });
+
+export function portVariable(defaultPort: number): Joi.NumberSchema {
+  return Joi.number().integer().min(0).max(65535).default(defaultPort);
+}

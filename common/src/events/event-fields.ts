@@ -1,0 +1,66 @@
+import Joi from 'joi';
+
+/** Every limit of an event, as the contract states it; docs/api.md lists the same numbers. */
+export const EVENT_LIMITS = Object.freeze({
+  siteIdMaxLength: 64,
+  eventTypeMaxLength: 64,
+  eventIdMaxLength: 64,
+  pathMaxLength: 2048,
+  userIdMaxLength: 256,
+  referrerMaxLength: 2048,
+  propsMaxKeys: 20,
+  propKeyMaxLength: 64,
+  propStringMaxLength: 256,
+  batchMaxEvents: 500,
+  futureToleranceMs: 5 * 60 * 1000,
+});
+
+export const SITE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+export const EVENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export const PAGE_VIEW = 'page_view';
+/** Accepted spellings that are stored as another event type. */
+export const EVENT_TYPE_ALIASES: Readonly<Record<string, string>> = Object.freeze({ pageview: PAGE_VIEW });
+
+export function canonicalEventType(eventType: string): string {
+  return EVENT_TYPE_ALIASES[eventType] ?? eventType;
+}
+
+/** The path as every statistic sees it: without query string and fragment, otherwise literal. */
+export function statisticPath(path: string): string {
+  const cut = path.search(/[?#]/);
+  return cut === -1 ? path : path.slice(0, cut);
+}
+
+export type PropValue = string | number | boolean;
+
+// Field rules shared by the ingestion request schema and the job payload schema.
+export const siteIdRule = Joi.string()
+  .pattern(SITE_ID_PATTERN)
+  .messages({ 'string.pattern.base': '{#label} must be 1-64 of A-Z a-z 0-9 . _ -' });
+export const eventTypeRule = Joi.string()
+  .pattern(EVENT_TYPE_PATTERN)
+  .messages({ 'string.pattern.base': '{#label} must be 1-64 of A-Z a-z 0-9 . _ : -' });
+export const eventIdRule = Joi.string()
+  .pattern(EVENT_ID_PATTERN)
+  .messages({ 'string.pattern.base': '{#label} must be 1-64 of A-Z a-z 0-9 _ -' });
+export const pathRule = Joi.string()
+  .max(EVENT_LIMITS.pathMaxLength)
+  .pattern(/^\//)
+  .messages({ 'string.pattern.base': '{#label} must start with /' });
+export const userIdRule = Joi.string().min(1).max(EVENT_LIMITS.userIdMaxLength);
+export const referrerRule = Joi.string().allow('').max(EVENT_LIMITS.referrerMaxLength);
+export const propsRule = Joi.object()
+  .max(EVENT_LIMITS.propsMaxKeys)
+  .pattern(
+    Joi.string().min(1).max(EVENT_LIMITS.propKeyMaxLength),
+    Joi.alternatives()
+      .try(Joi.string().allow('').max(EVENT_LIMITS.propStringMaxLength), Joi.number().unsafe(), Joi.boolean())
+      .messages({ 'alternatives.types': '{#label} must be a string, a number or a boolean' }),
+  );
+
+/** Own `__proto__` keys survive JSON.parse but Joi drops them silently; unknown keys must fail instead. */
+export function hasOwnProtoKey(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, '__proto__');
+}

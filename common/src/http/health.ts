@@ -1,0 +1,38 @@
+import type { RequestHandler } from 'express';
+import { withTimeout } from '../timeout';
+
+export type HealthCheck = () => Promise<void>;
+
+/** Under the contract's 1 s answer, whatever a dependency does. */
+export const HEALTH_CHECK_TIMEOUT_MS = 800;
+
+export interface HealthReport {
+  status: 'ok' | 'error';
+  checks: Record<string, 'ok' | 'error'>;
+  [extra: string]: unknown;
+}
+
+/** Runs every named check in parallel, each bounded by a timeout; any failure makes the whole 503. */
+export async function runHealthChecks(
+  checks: Record<string, HealthCheck>,
+  timeoutMs = HEALTH_CHECK_TIMEOUT_MS,
+): Promise<HealthReport> {
+  const names = Object.keys(checks);
+  const results = await Promise.allSettled(
+    names.map((name) => withTimeout(checks[name]!(), timeoutMs, `health check ${name}`)),
+  );
+  const report: HealthReport = { status: 'ok', checks: {} };
+  results.forEach((result, i) => {
+    report.checks[names[i]!] = result.status === 'fulfilled' ? 'ok' : 'error';
+    if (result.status === 'rejected') report.status = 'error';
+  });
+  return report;
+}
+
+export function healthHandler(checks: Record<string, HealthCheck>): RequestHandler {
+  return async (_req, res) => {
+    const report = await runHealthChecks(checks);
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(report.status === 'ok' ? 200 : 503).json(report);
+  };
+}

@@ -1,0 +1,50 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { logger, errorMeta } from '../logger';
+
+export type RedisRole = 'producer' | 'worker';
+
+export interface RedisConnectionOptions {
+  /** Bound on any single command, so a frozen Redis turns into an error instead of a hang. */
+  commandTimeoutMs?: number;
+  connectionName?: string;
+}
+
+/**
+ * Redis connections as BullMQ recommends them:
+ * - producer: no offline queue, so an outage fails fast (a 503) instead of piling up requests;
+ * - worker: `maxRetriesPerRequest: null`, so blocking commands wait through reconnects.
+ */
+export function createRedisConnection(
+  url: string,
+  role: RedisRole,
+  options: RedisConnectionOptions = {},
+): Redis {
+  const base: RedisOptions = {
+    connectionName: options.connectionName,
+    lazyConnect: false,
+    // Reconnect forever, backing off up to 2 s, so the service heals by itself when Redis returns.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  };
+  const roleOptions: RedisOptions =
+    role === 'producer'
+      ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: options.commandTimeoutMs }
+      : { maxRetriesPerRequest: null, enableReadyCheck: true };
+  const redis = new Redis(url, { ...base, ...roleOptions });
+
+  // Log each outage once, not once per reconnect attempt.
+  let healthy = true;
+  redis.on('error', (error) => {
+    if (healthy) logger.error('redis connection error', { role, ...errorMeta(error) });
+    healthy = false;
+  });
+  redis.on('ready', () => {
+    if (!healthy) logger.info('redis connection restored', { role });
+    healthy = true;
+  });
+  return redis;
+}
+
+export async function pingRedis(redis: Redis): Promise<void> {
+  const reply = await redis.ping();
+  if (reply !== 'PONG') throw new Error(`unexpected PING reply ${reply}`);
+}

@@ -1,0 +1,76 @@
+import type { Server } from 'node:http';
+import { errorMeta, logger } from './logger';
+
+export interface ShutdownStep {
+  name: string;
+  close: () => Promise<unknown> | unknown;
+}
+
+/** Below the contract's 10 s, and below pm2's `kill_timeout` in ecosystem.config.js. */
+export const SHUTDOWN_DEADLINE_MS = 8000;
+
+export interface Shutdown {
+  /** Adds a closer; closers run in the order they were added. */
+  add(step: ShutdownStep): void;
+  /** Idempotent: a second signal while shutting down does nothing more. */
+  shutdown(reason: string): Promise<void>;
+  /** SIGTERM (systemd, docker, kill) and SIGINT (pm2, Ctrl-C). */
+  handleSignals(): void;
+}
+
+export function createShutdown(
+  options: { deadlineMs?: number; exit?: (code: number) => void } = {},
+): Shutdown {
+  const steps: ShutdownStep[] = [];
+  const deadlineMs = options.deadlineMs ?? SHUTDOWN_DEADLINE_MS;
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let running: Promise<void> | undefined;
+
+  async function runSteps(reason: string): Promise<void> {
+    logger.info('shutting down', { reason });
+    const deadline = setTimeout(() => {
+      logger.error('shutdown deadline passed; exiting with unfinished work', { deadlineMs });
+      exit(1);
+    }, deadlineMs);
+    deadline.unref();
+    let failed = false;
+    for (const step of steps) {
+      try {
+        await step.close();
+        logger.info('closed', { step: step.name });
+      } catch (error) {
+        failed = true;
+        logger.error('close failed', { step: step.name, ...errorMeta(error) });
+      }
+    }
+    clearTimeout(deadline);
+    logger.info('shutdown complete', { reason });
+    exit(failed ? 1 : 0);
+  }
+
+  return {
+    add: (step) => steps.push(step),
+    shutdown(reason) {
+      running ??= runSteps(reason);
+      return running;
+    },
+    handleSignals() {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.on(signal, () => void this.shutdown(signal));
+      }
+    },
+  };
+}
+
+/** Stops accepting connections and waits for the requests in flight to finish. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeIdleConnections();
+  });
+}
+
+/** Tells pm2 (`wait_ready`) that the service is up; a no-op outside pm2. */
+export function signalReady(): void {
+  if (process.send) process.send('ready');
+}

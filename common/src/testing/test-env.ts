@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+import { mongoUriWithDatabase } from './mongo-engine';
+
+export interface TestNames {
+  database: string;
+  queueName: string;
+  redisPrefix: string;
+}
+
+/** Names no other test file uses: a database, a queue and a Redis key prefix of one's own. */
+export function uniqueTestNames(label: string): TestNames {
+  const id = randomBytes(5).toString('hex');
+  const safeLabel = label.replace(/[^A-Za-z0-9]/g, '').slice(0, 20);
+  return { database: `t_${safeLabel}_${id}`, queueName: `q-${safeLabel}-${id}`, redisPrefix: `t-${id}` };
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through jest (its global setup starts the servers)`);
+  return value;
+}
+
+export function testRedisUrl(): string {
+  return required('TEST_REDIS_URL');
+}
+
+export function testMongoUri(database: string): string {
+  return mongoUriWithDatabase(required('TEST_MONGODB_URI'), database);
+}
