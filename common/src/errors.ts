@@ -53,9 +53,12 @@ export function databaseUnavailable(cause: unknown): AppError {
   });
 }
 
+/** An error body lists at most this many problems (a batch of 500 bad events would list thousands). */
+export const MAX_ERROR_DETAILS = 100;
+
 /** Turns Joi's error into the contract's details: one entry per problem, `events[3].path` style. */
 export function joiDetails(error: Joi.ValidationError, pathPrefix = ''): ErrorDetail[] {
-  return error.details.map((detail) => ({
+  return error.details.slice(0, MAX_ERROR_DETAILS).map((detail) => ({
     field: formatPath(detail.path, pathPrefix),
     message: detail.message,
   }));

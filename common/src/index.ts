@@ -17,3 +17,6 @@ export * from './queue/payloads';
 export * from './queue/redis';
 export * from './shutdown';
 export * from './timeout';
+export * from './queue/job-options';
+export * from './startup';
+export * from './http/json-body';

@@ -25,3 +25,17 @@ export const REDIS_PREFIX = Joi.string()
 export function portVariable(defaultPort: number): Joi.NumberSchema {
   return Joi.number().integer().min(0).max(65535).default(defaultPort);
 }
+
+/** Express `trust proxy`: `false` (default), `true`, a hop count, or addresses/subnets/names like `loopback`. */
+export const TRUST_PROXY = Joi.string()
+  .pattern(/^(true|false|\d+|[0-9A-Za-z.:/, ]+)$/)
+  .default('false');
+
+export type TrustProxySetting = boolean | number | string;
+
+export function parseTrustProxy(value: string): TrustProxySetting {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}

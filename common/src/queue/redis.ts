@@ -48,3 +48,13 @@ export async function pingRedis(redis: Redis): Promise<void> {
   const reply = await redis.ping();
   if (reply !== 'PONG') throw new Error(`unexpected PING reply ${reply}`);
 }
+
+/** QUIT politely, but never wait more than a second on a Redis that does not answer. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  try {
+    await Promise.race([redis.quit(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  } catch {
+    // Already closed or unreachable: disconnect below is all that is left to do.
+  }
+  redis.disconnect();
+}

@@ -1,0 +1,60 @@
+import cors from 'cors';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Redis } from 'ioredis';
+import { errorHandler, healthHandler, notFound, requestContext, type HealthCheck } from '@analytics/common';
+import type { IngestionConfig } from './config';
+import { createEventController } from './controllers/event.controller';
+import { createSiteRateLimiter, ipRateLimit } from './middlewares/rate-limit';
+import type { EventQueue } from './repositories/event-queue.repository';
+import { createEventRouter } from './routes/event.route';
+import { EventIntake } from './services/event-intake.service';
+import type { SiteKeyCache } from './services/site-key-cache';
+
+export interface IngestionDeps {
+  config: Readonly<IngestionConfig>;
+  /** The producer connection: rate limits count here, and the queue writes here. */
+  redis: Redis;
+  queue: EventQueue;
+  sites: SiteKeyCache;
+  checks: { redis: HealthCheck; mongodb: HealthCheck };
+}
+
+/** The Express app, without listen(), so tests drive it with supertest. */
+export function createApp(deps: IngestionDeps): Express {
+  const { config } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('query parser', 'simple');
+
+  app.use(requestContext());
+  app.use(helmet());
+  // Trackers post from every site's own origin; the write key, not the origin, authorises them.
+  app.use(
+    cors({
+      origin: '*',
+      methods: ['POST', 'GET'],
+      allowedHeaders: ['Content-Type', 'X-API-Key', 'X-Request-Id'],
+      exposedHeaders: ['X-Request-Id', 'Retry-After'],
+      maxAge: 86_400,
+    }),
+  );
+
+  const intake = new EventIntake({
+    sites: deps.sites,
+    siteRateLimiter: createSiteRateLimiter(deps.redis, config.redis.prefix, config.rateLimits.sitePerSecond),
+    queue: deps.queue,
+    maxEventAgeMs: config.events.maxAgeMs,
+  });
+  app.get('/health', healthHandler(deps.checks));
+  app.use(
+    createEventRouter(
+      createEventController(intake),
+      ipRateLimit(deps.redis, config.redis.prefix, config.rateLimits.ipPerMinute),
+    ),
+  );
+  app.use(notFound());
+  app.use(errorHandler());
+  return app;
+}

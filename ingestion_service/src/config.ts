@@ -1,0 +1,91 @@
+import path from 'node:path';
+import Joi from 'joi';
+import {
+  LOG_LEVEL,
+  MONGODB_URI,
+  NODE_ENV,
+  QUEUE_NAME,
+  REDIS_PREFIX,
+  REDIS_URL,
+  freezeDeep,
+  loadEnvFile,
+  parseEnv,
+  parseTrustProxy,
+  TRUST_PROXY,
+  type TrustProxySetting,
+  portVariable,
+  type LogLevel,
+} from '@analytics/common';
+
+export const SERVICE_NAME = 'ingestion_service';
+export const SERVICE_DIR = path.resolve(__dirname, '..');
+
+export interface IngestionConfig {
+  nodeEnv: 'development' | 'production' | 'test';
+  port: number;
+  logLevel: LogLevel;
+  redis: { url: string; prefix: string; commandTimeoutMs: number };
+  mongodbUri: string;
+  queueName: string;
+  rateLimits: { ipPerMinute: number; sitePerSecond: number };
+  /** Express `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */
+  trustProxy: TrustProxySetting;
+  events: { maxAgeMs: number };
+  sites: { refreshIntervalMs: number };
+}
+
+interface IngestionEnv {
+  NODE_ENV: IngestionConfig['nodeEnv'];
+  PORT: number;
+  LOG_LEVEL: LogLevel;
+  REDIS_URL: string;
+  REDIS_PREFIX: string;
+  REDIS_COMMAND_TIMEOUT_MS: number;
+  MONGODB_URI: string;
+  QUEUE_NAME: string;
+  RATE_LIMIT_IP_PER_MINUTE: number;
+  RATE_LIMIT_SITE_PER_SECOND: number;
+  TRUST_PROXY: string;
+  EVENT_MAX_AGE_HOURS: number;
+  SITE_REFRESH_INTERVAL_MS: number;
+}
+
+const envSchema = Joi.object<IngestionEnv>({
+  NODE_ENV,
+  PORT: portVariable(3000),
+  LOG_LEVEL,
+  REDIS_URL,
+  REDIS_PREFIX,
+  // Below the contract's 2 s for a 503 when Redis hangs.
+  REDIS_COMMAND_TIMEOUT_MS: Joi.number().integer().min(50).max(1500).default(1000),
+  MONGODB_URI,
+  QUEUE_NAME,
+  RATE_LIMIT_IP_PER_MINUTE: Joi.number().integer().min(0).default(600),
+  RATE_LIMIT_SITE_PER_SECOND: Joi.number().integer().min(0).default(2000),
+  TRUST_PROXY,
+  EVENT_MAX_AGE_HOURS: Joi.number()
+    .integer()
+    .min(1)
+    .max(24 * 90)
+    .default(24 * 7),
+  // At most 5 s: the contract promises a new site is accepted within 5 seconds.
+  SITE_REFRESH_INTERVAL_MS: Joi.number().integer().min(100).max(5000).default(2000),
+});
+
+/** Reads the environment (then `ingestion_service/.env`), validated; throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<IngestionConfig> {
+  if (env === process.env) loadEnvFile(SERVICE_DIR);
+  const e = parseEnv(envSchema, env);
+  return freezeDeep({
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
+    mongodbUri: e.MONGODB_URI,
+    queueName: e.QUEUE_NAME,
+    rateLimits: { ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE, sitePerSecond: e.RATE_LIMIT_SITE_PER_SECOND },
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    events: { maxAgeMs: e.EVENT_MAX_AGE_HOURS * 3600 * 1000 },
+    sites: { refreshIntervalMs: e.SITE_REFRESH_INTERVAL_MS },
+  });
+}

@@ -1,0 +1,23 @@
+import type mongoose from 'mongoose';
+import { getSiteModel } from '@analytics/common';
+
+export interface SiteKeyRecord {
+  siteId: string;
+  writeKeyHash: string;
+  updatedAt: Date;
+}
+
+export interface SiteRepository {
+  /** Sites created or changed at or after `since` (all sites without it). */
+  findChangedSince(since?: Date): Promise<SiteKeyRecord[]>;
+}
+
+export function createSiteRepository(connection: mongoose.Connection): SiteRepository {
+  const Site = getSiteModel(connection);
+  return {
+    async findChangedSince(since) {
+      const docs = await Site.find(since ? { updated_at: { $gte: since } } : {}).lean();
+      return docs.map((doc) => ({ siteId: doc.site_id, writeKeyHash: doc.write_key_hash, updatedAt: doc.updated_at }));
+    },
+  };
+}

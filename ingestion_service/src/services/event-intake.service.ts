@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import type Joi from 'joi';
+import {
+  AppError,
+  canonicalEventType,
+  hasOwnProtoKey,
+  setContextValue,
+  statisticPath,
+  validationError,
+  type ErrorDetail,
+  type TrackedEvent,
+} from '@analytics/common';
+import type { EventQueue } from '../repositories/event-queue.repository';
+import type { SiteRateLimiter } from '../middlewares/rate-limit';
+import type { SiteKeyCache } from './site-key-cache';
+import {
+  batchSchema,
+  singleEventSchema,
+  type BatchInput,
+  type EventInput,
+  type ValidationClock,
+} from '../validations/event.validation';
+
+export interface IntakeRequest {
+  body: unknown;
+  /** The `x-api-key` header, if sent. */
+  headerWriteKey: string | undefined;
+  requestId: string;
+  receivedAt: Date;
+}
+
+export interface EventIntakeDeps {
+  sites: SiteKeyCache;
+  siteRateLimiter: SiteRateLimiter;
+  queue: EventQueue;
+  maxEventAgeMs: number;
+}
+
+/**
+ * The ingestion flow, HTTP-free: validate, check the write key against the in-memory site view,
+ * count against the site's rate limit, normalise, and enqueue the request's events as one job.
+ */
+export class EventIntake {
+  constructor(private readonly deps: EventIntakeDeps) {}
+
+  async acceptEvent(request: IntakeRequest): Promise<{ event_id: string }> {
+    rejectProtoKeys(request.body, '');
+    const input = this.validate<EventInput>(singleEventSchema, request);
+    const siteId = this.siteForKeys([
+      { field: 'x-api-key', key: request.headerWriteKey },
+      { field: 'write_key', key: input.write_key },
+    ]);
+    requireSameSite(siteId, [{ field: 'site_id', siteId: input.site_id }]);
+    const [event] = await this.enqueue(siteId, [input], request);
+    return { event_id: event!.event_id };
+  }
+
+  async acceptBatch(request: IntakeRequest): Promise<{ accepted: number; event_ids: string[] }> {
+    rejectProtoKeys(request.body, '');
+    const events = (request.body as { events?: unknown } | null)?.events;
+    if (Array.isArray(events)) events.forEach((event, i) => rejectProtoKeys(event, `events[${i}]`));
+    const input = this.validate<BatchInput>(batchSchema, request);
+    const siteId = this.siteForKeys([
+      { field: 'x-api-key', key: request.headerWriteKey },
+      { field: 'write_key', key: input.write_key },
+      ...input.events.map((event, i) => ({ field: `events[${i}].write_key`, key: event.write_key })),
+    ]);
+    requireSameSite(
+      siteId,
+      input.events.map((event, i) => ({ field: `events[${i}].site_id`, siteId: event.site_id })),
+    );
+    const accepted = await this.enqueue(siteId, input.events, request);
+    return { accepted: accepted.length, event_ids: accepted.map((event) => event.event_id) };
+  }
+
+  private validate<T>(schema: Joi.Schema<T>, request: IntakeRequest): T {
+    const clock: ValidationClock = { now: request.receivedAt.getTime(), maxAgeMs: this.deps.maxEventAgeMs };
+    const { value, error } = schema.validate(request.body, { context: clock });
+    if (error) throw validationError(error);
+    return value;
+  }
+
+  /** Every key the client sent must be the same one, and it must belong to a known site. */
+  private siteForKeys(candidates: { field: string; key: string | undefined }[]): string {
+    const sent = candidates.filter((c): c is { field: string; key: string } => c.key !== undefined);
+    const first = sent[0];
+    if (!first) {
+      throw new AppError('missing-write-key', 'Send the site write key in x-api-key (or "write_key" in the body)', {
+        status: 401,
+      });
+    }
+    const conflicting = sent.filter((c) => c.key !== first.key);
+    if (conflicting.length > 0) {
+      throw new AppError('invalid-write-key', 'Different write keys were sent in one request', {
+        status: 401,
+        details: conflicting.map((c) => ({ field: c.field, message: `differs from the key in ${first.field}` })),
+      });
+    }
+    if (!this.deps.sites.isLoaded) {
+      throw new AppError('sites-unavailable', 'Site keys are still loading; retry shortly', {
+        status: 503,
+        retryAfterSeconds: 2,
+      });
+    }
+    const siteId = this.deps.sites.siteForWriteKey(first.key);
+    if (siteId === undefined) {
+      throw new AppError('invalid-write-key', 'The write key is not valid', {
+        status: 401,
+        details: [{ field: first.field, message: 'is not the write key of any site' }],
+      });
+    }
+    return siteId;
+  }
+
+  private async enqueue(siteId: string, inputs: EventInput[], request: IntakeRequest): Promise<TrackedEvent[]> {
+    setContextValue('siteId', siteId);
+    await this.deps.siteRateLimiter.consume(siteId, inputs.length);
+    const receivedAt = request.receivedAt.toISOString();
+    const events = inputs.map((input) => toTrackedEvent(input, receivedAt));
+    await this.deps.queue.enqueue({ v: 1, request_id: request.requestId, received_at: receivedAt, events });
+    return events;
+  }
+}
+
+function rejectProtoKeys(value: unknown, at: string): void {
+  const found: ErrorDetail[] = [];
+  if (hasOwnProtoKey(value)) found.push({ field: at ? `${at}.__proto__` : '__proto__', message: 'is not allowed' });
+  const props = (value as { props?: unknown } | null)?.props;
+  if (hasOwnProtoKey(props)) found.push({ field: `${at ? `${at}.` : ''}props.__proto__`, message: 'is not allowed' });
+  if (found.length > 0) {
+    throw new AppError('validation-failed', `Invalid ${found[0]!.field}`, { status: 400, details: found });
+  }
+}
+
+function requireSameSite(keySiteId: string, events: { field: string; siteId: string }[]): void {
+  const foreign = events.filter((event) => event.siteId !== keySiteId);
+  if (foreign.length > 0) {
+    throw new AppError('invalid-write-key', 'The write key does not belong to the site of every event', {
+      status: 401,
+      details: foreign.slice(0, 100).map((event) => ({
+        field: event.field,
+        message: `is not the site of this write key`,
+      })),
+    });
+  }
+}
+
+/** Resolves the alias, assigns an id, cuts query and fragment from the path, defaults the time. */
+export function toTrackedEvent(input: EventInput, receivedAt: string): TrackedEvent {
+  const event: TrackedEvent = {
+    site_id: input.site_id,
+    event_id: input.event_id ?? randomUUID(),
+    event_type: canonicalEventType(input.event_type),
+    timestamp: input.timestamp ?? receivedAt,
+  };
+  if (input.path !== undefined) event.path = statisticPath(input.path);
+  if (input.user_id !== undefined) event.user_id = input.user_id;
+  if (input.referrer !== undefined) event.referrer = input.referrer;
+  if (input.props !== undefined) event.props = input.props;
+  return event;
+}

@@ -1,0 +1,88 @@
+import { errorMeta, hashKey, logger } from '@analytics/common';
+import type { SiteRepository } from '../repositories/site.repository';
+
+/**
+ * Re-reads sites changed slightly before the newest change already seen, so a site written by another
+ * process with a clock a little behind, or committed late, is never skipped. Re-reading is idempotent.
+ */
+const CHANGE_OVERLAP_MS = 10_000;
+
+/**
+ * Ingestion's in-process view of every site's write key, so the hot path needs no MongoDB round trip:
+ * loaded once at start, then refreshed in the background with only what changed. Unknown site ids are
+ * answered from memory, so hammering with them never reaches MongoDB. If MongoDB goes away the last view
+ * keeps serving.
+ */
+export class SiteKeyCache {
+  /** write key digest → site id */
+  private readonly siteByKeyHash = new Map<string, string>();
+  /** site id → write key digest (to drop the old digest when a key changes) */
+  private readonly keyHashBySite = new Map<string, string>();
+  private newestChange: Date | undefined;
+  private loaded = false;
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly repository: SiteRepository,
+    private readonly refreshIntervalMs: number,
+  ) {}
+
+  /** Whether the first load has completed; until then keys cannot be checked. */
+  get isLoaded(): boolean {
+    return this.loaded;
+  }
+
+  get size(): number {
+    return this.keyHashBySite.size;
+  }
+
+  /** The site a write key belongs to, or undefined for an unknown key. */
+  siteForWriteKey(writeKey: string): string | undefined {
+    return this.siteByKeyHash.get(hashKey(writeKey));
+  }
+
+  /** Loads every site, then keeps refreshing every interval until stop(). */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.refreshIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.refreshing?.catch(() => undefined);
+  }
+
+  /** One refresh at a time; a caller arriving during one waits for it. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.load().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private async load(): Promise<void> {
+    const since = this.newestChange && new Date(this.newestChange.getTime() - CHANGE_OVERLAP_MS);
+    let records;
+    try {
+      records = await this.repository.findChangedSince(since);
+    } catch (error) {
+      if (!this.failing) logger.error('site refresh failed; serving the last known sites', errorMeta(error));
+      this.failing = true;
+      throw error;
+    }
+    if (this.failing) logger.info('site refresh recovered');
+    this.failing = false;
+    for (const record of records) {
+      const previous = this.keyHashBySite.get(record.siteId);
+      if (previous !== undefined && previous !== record.writeKeyHash) this.siteByKeyHash.delete(previous);
+      this.keyHashBySite.set(record.siteId, record.writeKeyHash);
+      this.siteByKeyHash.set(record.writeKeyHash, record.siteId);
+      if (!this.newestChange || record.updatedAt > this.newestChange) this.newestChange = record.updatedAt;
+    }
+    if (!this.loaded) logger.info('sites loaded', { sites: this.keyHashBySite.size });
+    this.loaded = true;
+  }
+}

@@ -1,0 +1,88 @@
+import Joi from 'joi';
+import {
+  EVENT_LIMITS,
+  PAGE_VIEW,
+  EVENT_TYPE_ALIASES,
+  eventIdRule,
+  eventTypeRule,
+  parseIsoTimestamp,
+  pathRule,
+  propsRule,
+  referrerRule,
+  siteIdRule,
+  userIdRule,
+  type PropValue,
+} from '@analytics/common';
+
+/** One event as a client sends it. */
+export interface EventInput {
+  site_id: string;
+  event_type: string;
+  path?: string;
+  user_id?: string;
+  /** After validation: ISO-8601 UTC (converted from whatever offset was sent). */
+  timestamp?: string;
+  event_id?: string;
+  referrer?: string;
+  props?: Record<string, PropValue>;
+  write_key?: string;
+}
+
+export interface BatchInput {
+  events: EventInput[];
+  write_key?: string;
+}
+
+/** What a validation needs to know about "now" (the request's arrival) and the accepted age. */
+export interface ValidationClock {
+  now: number;
+  maxAgeMs: number;
+}
+
+const PAGE_VIEW_SPELLINGS = [PAGE_VIEW, ...Object.keys(EVENT_TYPE_ALIASES).filter((k) => EVENT_TYPE_ALIASES[k] === PAGE_VIEW)];
+
+const timestampRule = Joi.string()
+  .max(64)
+  .custom((value: string, helpers) => {
+    const at = parseIsoTimestamp(value);
+    if (at === undefined) return helpers.error('timestamp.format');
+    const clock = helpers.prefs.context as ValidationClock;
+    if (at > clock.now + EVENT_LIMITS.futureToleranceMs) return helpers.error('timestamp.future');
+    if (at < clock.now - clock.maxAgeMs) return helpers.error('timestamp.old', { hours: clock.maxAgeMs / 3_600_000 });
+    return new Date(at).toISOString();
+  })
+  .messages({
+    'timestamp.format': '{#label} must be an ISO-8601 date-time with Z or an offset, e.g. 2025-11-12T14:03:00Z',
+    'timestamp.future': '{#label} is more than 5 minutes in the future',
+    'timestamp.old': '{#label} is older than the accepted age of {#hours} hours',
+  });
+
+const writeKeyRule = Joi.string().min(1).max(200);
+
+const eventSchema = Joi.object<EventInput>({
+  site_id: siteIdRule.required(),
+  event_type: eventTypeRule.required(),
+  path: Joi.when('event_type', { is: Joi.valid(...PAGE_VIEW_SPELLINGS), then: pathRule.required(), otherwise: pathRule }),
+  user_id: userIdRule,
+  timestamp: timestampRule,
+  event_id: eventIdRule,
+  referrer: referrerRule,
+  props: propsRule,
+  write_key: writeKeyRule,
+});
+
+const VALIDATION_PREFS: Joi.ValidationOptions = {
+  abortEarly: false,
+  convert: false,
+  allowUnknown: false,
+  errors: { wrap: { label: false } },
+};
+
+export const singleEventSchema = eventSchema.required().prefs(VALIDATION_PREFS);
+
+export const batchSchema = Joi.object<BatchInput>({
+  events: Joi.array().items(eventSchema.required()).min(1).max(EVENT_LIMITS.batchMaxEvents).required(),
+  write_key: writeKeyRule,
+})
+  .required()
+  .prefs(VALIDATION_PREFS);

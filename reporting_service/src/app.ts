@@ -1,0 +1,31 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type mongoose from 'mongoose';
+import { errorHandler, healthHandler, notFound, pingMongo, requestContext } from '@analytics/common';
+import type { ReportingConfig } from './config';
+import { createSiteController } from './controllers/site.controller';
+import { requireAdmin } from './middlewares/admin-auth';
+import { createSiteRepository } from './repositories/site.repository';
+import { createSiteRouter } from './routes/site.route';
+
+export interface ReportingDeps {
+  config: Readonly<ReportingConfig>;
+  mongo: mongoose.Connection;
+}
+
+/** The Express app, without listen(), so tests drive it with supertest. */
+export function createApp(deps: ReportingDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.config.trustProxy);
+  app.set('query parser', 'simple');
+  app.use(requestContext());
+  app.use(helmet());
+
+  app.get('/health', healthHandler({ mongodb: () => pingMongo(deps.mongo) }));
+  const sites = createSiteRepository(deps.mongo);
+  app.use(createSiteRouter(createSiteController(sites), requireAdmin(deps.config.adminApiKey)));
+  app.use(notFound());
+  app.use(errorHandler());
+  return app;
+}

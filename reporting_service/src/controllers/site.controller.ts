@@ -1,0 +1,16 @@
+import type { RequestHandler } from 'express';
+import { validationError } from '@analytics/common';
+import type { SiteRepository } from '../repositories/site.repository';
+import { createSite } from '../services/site.service';
+import { createSiteSchema } from '../validations/site.validation';
+
+export function createSiteController(repository: SiteRepository): { postSite: RequestHandler } {
+  return {
+    async postSite(req, res) {
+      const { value, error } = createSiteSchema.validate(req.body);
+      if (error) throw validationError(error);
+      const site = await createSite(repository, value);
+      res.status(201).json(site);
+    },
+  };
+}

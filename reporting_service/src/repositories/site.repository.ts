@@ -1,0 +1,33 @@
+import type mongoose from 'mongoose';
+import { AppError, getSiteModel, type SiteDocument } from '@analytics/common';
+
+export interface SiteRepository {
+  /** Inserts a site; a taken site_id is a 409 AppError. */
+  insert(site: SiteDocument): Promise<void>;
+  findById(siteId: string): Promise<SiteDocument | undefined>;
+}
+
+const DUPLICATE_KEY = 11000;
+
+export function createSiteRepository(connection: mongoose.Connection): SiteRepository {
+  const Site = getSiteModel(connection);
+  return {
+    async insert(site) {
+      try {
+        await Site.collection.insertOne({ ...site });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === DUPLICATE_KEY) {
+          throw new AppError('site-exists', `The site_id "${site.site_id}" is taken`, {
+            status: 409,
+            details: [{ field: 'site_id', message: 'is already registered' }],
+          });
+        }
+        throw error;
+      }
+    },
+    async findById(siteId) {
+      const doc = await Site.findOne({ site_id: siteId }).lean();
+      return doc ?? undefined;
+    },
+  };
+}
