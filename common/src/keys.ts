@@ -22,3 +22,17 @@ export function keyMatchesHash(presentedKey: string, storedHash: string): boolea
   const stored = Buffer.from(storedHash, 'hex');
   return presented.length === stored.length && timingSafeEqual(presented, stored);
 }
+
+export interface SiteKeys {
+  writeKey: string;
+  readKey: string;
+  writeKeyHash: string;
+  readKeyHash: string;
+}
+
+/** A new pair of site keys with the digests that are stored in their place. */
+export function newSiteKeys(): SiteKeys {
+  const writeKey = generateKey(WRITE_KEY_PREFIX);
+  const readKey = generateKey(READ_KEY_PREFIX);
+  return { writeKey, readKey, writeKeyHash: hashKey(writeKey), readKeyHash: hashKey(readKey) };
+}

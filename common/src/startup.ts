@@ -18,3 +18,15 @@ export function exitOnStartupFailure(service: string, what: string, error: unkno
   process.stderr.write(`${service}: ${what} (${reason}). ${hint}\n`);
   process.exit(1);
 }
+
+/** A dependency that could not be reached while starting; index.ts turns it into one line and exit 1. */
+export class StartupError extends Error {
+  constructor(
+    readonly what: string,
+    readonly hint: string,
+    cause: unknown,
+  ) {
+    super(what, { cause });
+    this.name = 'StartupError';
+  }
+}

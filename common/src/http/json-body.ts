@@ -10,7 +10,7 @@ export function jsonBody(limit: string, types: string[] = ['application/json']):
   const requireType: RequestHandler = (req, _res, next) => {
     const matched = req.is(types);
     // null: the request has no body at all; false: a body of another type.
-    if (matched === null) {
+    if (matched === null || (!matched && req.headers['content-length'] === '0')) {
       next(new AppError('invalid-request', 'The request has no body; send a JSON object', { status: 400 }));
     } else if (matched === false) {
       next(

@@ -4,3 +4,4 @@ export * from './mongo-engine';
 export * from './redis-server';
 export * from './test-env';
 export * from './wait-for';
+export * from './site-fixtures';

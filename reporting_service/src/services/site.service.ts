@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { READ_KEY_PREFIX, WRITE_KEY_PREFIX, generateKey, hashKey } from '@analytics/common';
+import { newSiteKeys } from '@analytics/common';
 import type { SiteRepository } from '../repositories/site.repository';
 import type { CreateSiteInput } from '../validations/site.validation';
 
@@ -19,17 +19,16 @@ function generateSiteId(): string {
 
 /** Creates a site; the keys are returned this once and stored only as digests. */
 export async function createSite(repository: SiteRepository, input: CreateSiteInput): Promise<CreatedSite> {
-  const writeKey = generateKey(WRITE_KEY_PREFIX);
-  const readKey = generateKey(READ_KEY_PREFIX);
+  const keys = newSiteKeys();
   const now = new Date();
   const siteId = input.site_id ?? generateSiteId();
   await repository.insert({
     site_id: siteId,
     name: input.name,
-    write_key_hash: hashKey(writeKey),
-    read_key_hash: hashKey(readKey),
+    write_key_hash: keys.writeKeyHash,
+    read_key_hash: keys.readKeyHash,
     created_at: now,
     updated_at: now,
   });
-  return { site_id: siteId, name: input.name, write_key: writeKey, read_key: readKey, created_at: now.toISOString() };
+  return { site_id: siteId, name: input.name, write_key: keys.writeKey, read_key: keys.readKey, created_at: now.toISOString() };
 }

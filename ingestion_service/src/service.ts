@@ -1,0 +1,70 @@
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import type mongoose from 'mongoose';
+import {
+  closeRedis,
+  connectMongo,
+  createRedisConnection,
+  pingMongo,
+  StartupError,
+  type ShutdownStep,
+} from '@analytics/common';
+import { createApp } from './app';
+import type { IngestionConfig } from './config';
+import { createEventQueue, type EventQueue } from './repositories/event-queue.repository';
+import { createSiteRepository } from './repositories/site.repository';
+import { SiteKeyCache } from './services/site-key-cache';
+
+export interface IngestionService {
+  app: Express;
+  mongo: mongoose.Connection;
+  redis: Redis;
+  queue: EventQueue;
+  sites: SiteKeyCache;
+  /** In shutdown order, after the HTTP server has stopped accepting. */
+  closers: ShutdownStep[];
+}
+
+/** Connects everything ingestion needs and builds the app; index.ts and the tests both start here. */
+export async function startIngestion(config: Readonly<IngestionConfig>): Promise<IngestionService> {
+  const mongo = await connectMongo(config.mongodbUri, { appName: 'ingestion_service' }).catch((error: unknown) => {
+    throw new StartupError('cannot reach MongoDB', 'Start MongoDB or set MONGODB_URI.', error);
+  });
+  const sites = new SiteKeyCache(createSiteRepository(mongo), config.sites.refreshIntervalMs);
+  await sites.start().catch(async (error: unknown) => {
+    await mongo.close();
+    throw new StartupError('cannot read the sites from MongoDB', 'Check MONGODB_URI.', error);
+  });
+
+  // Redis may come later: the producer reconnects by itself and answers 503 until then.
+  const redis = createRedisConnection(config.redis.url, 'producer', {
+    commandTimeoutMs: config.redis.commandTimeoutMs,
+    connectionName: 'ingestion_service',
+  });
+  const queue = createEventQueue({
+    redis,
+    queueName: config.queueName,
+    prefix: config.redis.prefix,
+    timeoutMs: config.redis.commandTimeoutMs + 200,
+  });
+  const app = createApp({
+    config,
+    redis,
+    queue,
+    sites,
+    checks: { redis: () => queue.ping(), mongodb: () => pingMongo(mongo) },
+  });
+  return {
+    app,
+    mongo,
+    redis,
+    queue,
+    sites,
+    closers: [
+      { name: 'site refresh', close: () => sites.stop() },
+      { name: 'queue', close: () => queue.close() },
+      { name: 'redis', close: () => closeRedis(redis) },
+      { name: 'mongodb', close: () => mongo.close() },
+    ],
+  };
+}

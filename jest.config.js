@@ -1,0 +1,22 @@
+/** One jest run for every package; see common/src/testing for the servers the global setup starts. */
+const swc = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' }, sourceMaps: 'inline' },
+];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: {
+    '^@analytics/common$': '<rootDir>/common/src/index.ts',
+    '^@analytics/common/testing$': '<rootDir>/common/src/testing/index.ts',
+  },
+  testMatch: ['<rootDir>/*/tests/**/*.test.ts', '<rootDir>/tests/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  globalSetup: '<rootDir>/common/src/testing/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/common/src/testing/jest-global-teardown.ts',
+  testTimeout: 30_000,
+  // The test MongoDB engine is single-process; two workers keep it (and a 2-core machine) responsive.
+  maxWorkers: 2,
+};
