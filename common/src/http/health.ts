@@ -1,4 +1,7 @@
-import type { RequestHandler } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import { errorHandler, notFound } from './error-handler';
+import { requestContext } from './request-context';
 import { withTimeout } from '../timeout';
 
 export type HealthCheck = () => Promise<void>;
@@ -35,4 +38,16 @@ export function healthHandler(checks: Record<string, HealthCheck>): RequestHandl
     res.setHeader('Cache-Control', 'no-store');
     res.status(report.status === 'ok' ? 200 : 503).json(report);
   };
+}
+
+/** The whole HTTP surface of a service that only reports its health (processor, cron). */
+export function createHealthApp(checks: Record<string, HealthCheck>): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestContext());
+  app.use(helmet());
+  app.get('/health', healthHandler(checks));
+  app.use(notFound());
+  app.use(errorHandler());
+  return app;
 }
