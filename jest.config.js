@@ -14,6 +14,7 @@ module.exports = {
   },
   testMatch: ['<rootDir>/*/tests/**/*.test.ts', '<rootDir>/tests/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  setupFilesAfterEnv: ['<rootDir>/common/src/testing/jest-quiet-logs.ts'],
   globalSetup: '<rootDir>/common/src/testing/jest-global-setup.ts',
   globalTeardown: '<rootDir>/common/src/testing/jest-global-teardown.ts',
   testTimeout: 30_000,

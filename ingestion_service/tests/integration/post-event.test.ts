@@ -1,4 +1,5 @@
 import { buildEvent } from '../fixtures/events';
+import { expectErrorBody } from '../fixtures/error-body';
 import { startIngestionHarness, type IngestionHarness } from '../fixtures/ingestion-harness';
 
 let h: IngestionHarness;
@@ -9,20 +10,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-function expectErrorBody(body: unknown, status: { code: string; fields?: string[] }, requestId: string): void {
-  expect(body).toEqual({
-    success: false,
-    error: expect.any(String),
-    code: status.code,
-    request_id: requestId,
-    details: expect.any(Array),
-  });
-  if (status.fields) {
-    const fields = (body as { details: { field: string }[] }).details.map((d) => d.field);
-    expect(fields).toEqual(expect.arrayContaining(status.fields));
-  }
-}
 
 describe('POST /event', () => {
   it('when a valid page view is sent with the header key, then 202 and the normalised event is enqueued', async () => {
@@ -143,7 +130,7 @@ describe('POST /event', () => {
         .set('content-type', 'application/json')
         .send(payload);
       expect(res.status).toBe(400);
-      expectErrorBody(res.body, { code: 'validation-failed', fields: [field] }, res.headers['x-request-id']);
+      expectErrorBody(res, { code: 'validation-failed', fields: [field] });
       expect(await h.jobs()).toHaveLength(before);
     });
   });
@@ -155,13 +142,13 @@ describe('POST /event', () => {
       .set('content-type', 'application/json')
       .send('{"site_id": ');
     expect(res.status).toBe(400);
-    expectErrorBody(res.body, { code: 'malformed-json' }, res.headers['x-request-id']);
+    expectErrorBody(res, { code: 'malformed-json' });
   });
 
   it('when there is no body, then 400', async () => {
     const res = await h.http.post('/event').set('x-api-key', h.site.writeKey);
     expect(res.status).toBe(400);
-    expectErrorBody(res.body, { code: 'invalid-request' }, res.headers['x-request-id']);
+    expectErrorBody(res, { code: 'invalid-request' });
   });
 
   it('when the body is over 32 KiB, then 413 and nothing is enqueued', async () => {
@@ -171,7 +158,7 @@ describe('POST /event', () => {
       .set('x-api-key', h.site.writeKey)
       .send(buildEvent(h.site.siteId, { referrer: 'r'.repeat(33 * 1024) }));
     expect(res.status).toBe(413);
-    expectErrorBody(res.body, { code: 'payload-too-large' }, res.headers['x-request-id']);
+    expectErrorBody(res, { code: 'payload-too-large' });
     expect(await h.jobs()).toHaveLength(before);
   });
 
@@ -182,7 +169,7 @@ describe('POST /event', () => {
       .set('content-type', 'application/x-www-form-urlencoded')
       .send('site_id=x');
     expect(res.status).toBe(415);
-    expectErrorBody(res.body, { code: 'unsupported-content-type' }, res.headers['x-request-id']);
+    expectErrorBody(res, { code: 'unsupported-content-type' });
   });
 
   describe('write keys', () => {
@@ -190,14 +177,14 @@ describe('POST /event', () => {
       const before = (await h.jobs()).length;
       const res = await h.http.post('/event').send(buildEvent(h.site.siteId));
       expect(res.status).toBe(401);
-      expectErrorBody(res.body, { code: 'missing-write-key' }, res.headers['x-request-id']);
+      expectErrorBody(res, { code: 'missing-write-key' });
       expect(await h.jobs()).toHaveLength(before);
     });
 
     it('when a wrong key is sent, then 401 invalid-write-key', async () => {
       const res = await h.http.post('/event').set('x-api-key', 'wk_wrong').send(buildEvent(h.site.siteId));
       expect(res.status).toBe(401);
-      expectErrorBody(res.body, { code: 'invalid-write-key', fields: ['x-api-key'] }, res.headers['x-request-id']);
+      expectErrorBody(res, { code: 'invalid-write-key', fields: ['x-api-key'] });
     });
 
     it('when the key of another site is sent, then 401 naming site_id', async () => {
@@ -206,7 +193,7 @@ describe('POST /event', () => {
       await h.service.sites.refresh();
       const res = await h.http.post('/event').set('x-api-key', other.writeKey).send(buildEvent(h.site.siteId));
       expect(res.status).toBe(401);
-      expectErrorBody(res.body, { code: 'invalid-write-key', fields: ['site_id'] }, res.headers['x-request-id']);
+      expectErrorBody(res, { code: 'invalid-write-key', fields: ['site_id'] });
     });
 
     it('when the header and body keys differ, then 401', async () => {
@@ -215,7 +202,7 @@ describe('POST /event', () => {
         .set('x-api-key', h.site.writeKey)
         .send(buildEvent(h.site.siteId, { write_key: 'wk_other' }));
       expect(res.status).toBe(401);
-      expectErrorBody(res.body, { code: 'invalid-write-key', fields: ['write_key'] }, res.headers['x-request-id']);
+      expectErrorBody(res, { code: 'invalid-write-key', fields: ['write_key'] });
     });
 
     it('when the site_id is unknown, then 401 without a database round trip', async () => {
@@ -227,7 +214,7 @@ describe('POST /event', () => {
   it('when the route is unknown, then 404 with the error body', async () => {
     const res = await h.http.post('/nope').send({});
     expect(res.status).toBe(404);
-    expectErrorBody(res.body, { code: 'not-found' }, res.headers['x-request-id']);
+    expectErrorBody(res, { code: 'not-found' });
   });
 
   it('when a browser preflights from any origin, then CORS allows it', async () => {
