@@ -62,10 +62,21 @@ export function createShutdown(
   };
 }
 
-/** Stops accepting connections and waits for the requests in flight to finish. */
-export function closeServer(server: Server): Promise<void> {
+/**
+ * Stops accepting connections and waits for the requests in flight to finish. Keep-alive connections
+ * are closed as soon as they fall idle (Node closes only those idle at the moment of close()); any still
+ * busy after `graceMs` are cut so the deadline holds.
+ */
+export function closeServer(server: Server, graceMs = 5000): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
+    const sweeper = setInterval(() => server.closeIdleConnections(), 50);
+    const cutoff = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close((error) => {
+      clearInterval(sweeper);
+      clearTimeout(cutoff);
+      if (error) reject(error);
+      else resolve();
+    });
     server.closeIdleConnections();
   });
 }

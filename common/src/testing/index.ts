@@ -5,3 +5,4 @@ export * from './redis-server';
 export * from './test-env';
 export * from './wait-for';
 export * from './site-fixtures';
+export * from './service-process';

@@ -1,5 +1,6 @@
-import { configureLogger, LOG_LEVELS, type LogLevel } from '../logger';
+import { configureLogger, logger, LOG_LEVELS, type LogLevel } from '../logger';
 
-// Tests log errors only, unless TEST_LOG_LEVEL asks for more.
+// Tests log nothing unless TEST_LOG_LEVEL asks for a level (expected failures would drown the report).
 const wanted = process.env.TEST_LOG_LEVEL as LogLevel | undefined;
-configureLogger({ service: 'test', level: wanted && LOG_LEVELS.includes(wanted) ? wanted : 'error' });
+if (wanted && LOG_LEVELS.includes(wanted)) configureLogger({ service: 'test', level: wanted });
+else logger.silent = true;
