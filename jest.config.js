@@ -1,7 +1,11 @@
 /** One jest run for every package; see common/src/testing for the servers the global setup starts. */
 const swc = [
   '@swc/jest',
-  { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' }, sourceMaps: 'inline' },
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
 ];
 
 /** @type {import('jest').Config} */

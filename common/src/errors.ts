@@ -76,7 +76,10 @@ function formatPath(path: (string | number)[], prefix: string): string {
 export function validationError(error: Joi.ValidationError, pathPrefix = ''): AppError {
   const details = joiDetails(error, pathPrefix);
   const fields = [...new Set(details.map((d) => d.field))];
-  return new AppError('validation-failed', `Invalid ${fields.slice(0, 3).join(', ')}`, { status: 400, details });
+  return new AppError('validation-failed', `Invalid ${fields.slice(0, 3).join(', ')}`, {
+    status: 400,
+    details,
+  });
 }
 
 interface BodyParserError {
@@ -103,11 +106,17 @@ export function toAppError(error: unknown): AppError {
       );
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new AppError('unsupported-content-type', 'Send the body as UTF-8 JSON', { status: 415, cause: error });
+      return new AppError('unsupported-content-type', 'Send the body as UTF-8 JSON', {
+        status: 415,
+        cause: error,
+      });
     case 'request.aborted':
     case 'request.size.invalid':
     case 'stream.encoding.set':
-      return new AppError('invalid-request', 'The request body could not be read', { status: 400, cause: error });
+      return new AppError('invalid-request', 'The request body could not be read', {
+        status: 400,
+        cause: error,
+      });
     default:
       break;
   }

@@ -20,7 +20,12 @@ async function main(): Promise<void> {
 
   const service = await startIngestion(config).catch((error: unknown) => {
     if (error instanceof StartupError) {
-      exitOnStartupFailure(SERVICE_NAME, `${error.what} at ${redactUri(config.mongodbUri)}`, error.cause, error.hint);
+      exitOnStartupFailure(
+        SERVICE_NAME,
+        `${error.what} at ${redactUri(config.mongodbUri)}`,
+        error.cause,
+        error.hint,
+      );
     }
     throw error;
   });
@@ -29,7 +34,12 @@ async function main(): Promise<void> {
     signalReady();
   });
   server.on('error', (error) =>
-    exitOnStartupFailure(SERVICE_NAME, `cannot listen on port ${config.port}`, error, 'Free the port or set PORT.'),
+    exitOnStartupFailure(
+      SERVICE_NAME,
+      `cannot listen on port ${config.port}`,
+      error,
+      'Free the port or set PORT.',
+    ),
   );
   // Stop accepting and let accepted requests finish their enqueue, then close the connections.
   shutdown.add({ name: 'http', close: () => closeServer(server) });

@@ -27,9 +27,11 @@ export interface IngestionService {
 
 /** Connects everything ingestion needs and builds the app; index.ts and the tests both start here. */
 export async function startIngestion(config: Readonly<IngestionConfig>): Promise<IngestionService> {
-  const mongo = await connectMongo(config.mongodbUri, { appName: 'ingestion_service' }).catch((error: unknown) => {
-    throw new StartupError('cannot reach MongoDB', 'Start MongoDB or set MONGODB_URI.', error);
-  });
+  const mongo = await connectMongo(config.mongodbUri, { appName: 'ingestion_service' }).catch(
+    (error: unknown) => {
+      throw new StartupError('cannot reach MongoDB', 'Start MongoDB or set MONGODB_URI.', error);
+    },
+  );
   const sites = new SiteKeyCache(createSiteRepository(mongo), config.sites.refreshIntervalMs);
   await sites.start().catch(async (error: unknown) => {
     await mongo.close();

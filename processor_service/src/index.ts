@@ -37,7 +37,12 @@ async function main(): Promise<void> {
     signalReady();
   });
   server.on('error', (error) =>
-    exitOnStartupFailure(SERVICE_NAME, `cannot listen on port ${config.port}`, error, 'Free the port or set PORT.'),
+    exitOnStartupFailure(
+      SERVICE_NAME,
+      `cannot listen on port ${config.port}`,
+      error,
+      'Free the port or set PORT.',
+    ),
   );
   shutdown.add({ name: 'http', close: () => closeServer(server) });
   shutdown.add({ name: 'redis', close: () => closeRedis(redis) });

@@ -48,7 +48,9 @@ export function loadConfigOrExit<T>(load: () => T, service: string): T {
     return load();
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${service}: ${error.message}. Fix the variable in the environment or in ${service}/.env.\n`);
+      process.stderr.write(
+        `${service}: ${error.message}. Fix the variable in the environment or in ${service}/.env.\n`,
+      );
       process.exit(1);
     }
     throw error;

@@ -62,5 +62,7 @@ export const propsRule = Joi.object()
 
 /** Own `__proto__` keys survive JSON.parse but Joi drops them silently; unknown keys must fail instead. */
 export function hasOwnProtoKey(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, '__proto__');
+  return (
+    typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, '__proto__')
+  );
 }

@@ -21,7 +21,8 @@ export function parseIsoTimestamp(text: string): number | undefined {
   const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
   if (day > daysInMonth) return undefined;
   const millis = Number(fraction.padEnd(3, '0').slice(0, 3));
-  const offsetMinutes = zone === 'Z' ? 0 : (zone?.startsWith('-') ? -1 : 1) * (Number(offH) * 60 + Number(offM));
+  const offsetMinutes =
+    zone === 'Z' ? 0 : (zone?.startsWith('-') ? -1 : 1) * (Number(offH) * 60 + Number(offM));
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000;
   return Number.isFinite(utc) ? utc : undefined;
 }

@@ -30,5 +30,7 @@ siteSchema.index({ updated_at: 1 });
 export type SiteModel = mongoose.Model<SiteDocument>;
 
 export function getSiteModel(connection: mongoose.Connection): SiteModel {
-  return (connection.models.Site as SiteModel | undefined) ?? connection.model<SiteDocument>('Site', siteSchema);
+  return (
+    (connection.models.Site as SiteModel | undefined) ?? connection.model<SiteDocument>('Site', siteSchema)
+  );
 }

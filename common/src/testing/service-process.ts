@@ -46,7 +46,10 @@ export function spawnService(service: string, env: Record<string, string>): Serv
 /** Resolves when the process sends pm2's 'ready' message (after its connections are up and it listens). */
 export function waitForReady(service: ServiceProcess, timeoutMs = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready signal within ${timeoutMs} ms:\n${service.output()}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no ready signal within ${timeoutMs} ms:\n${service.output()}`)),
+      timeoutMs,
+    );
     service.child.on('message', (message) => {
       if (message === 'ready') {
         clearTimeout(timer);

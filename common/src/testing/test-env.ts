@@ -16,7 +16,8 @@ export function uniqueTestNames(label: string): TestNames {
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the tests through jest (its global setup starts the servers)`);
+  if (!value)
+    throw new Error(`${name} is not set: run the tests through jest (its global setup starts the servers)`);
   return value;
 }
 

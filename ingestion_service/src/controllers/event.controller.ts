@@ -2,7 +2,10 @@ import type { RequestHandler } from 'express';
 import { getRequestId } from '@analytics/common';
 import type { EventIntake, IntakeRequest } from '../services/event-intake.service';
 
-function intakeRequest(req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1]): IntakeRequest {
+function intakeRequest(
+  req: Parameters<RequestHandler>[0],
+  res: Parameters<RequestHandler>[1],
+): IntakeRequest {
   return {
     body: req.body,
     headerWriteKey: req.get('x-api-key'),
@@ -11,7 +14,10 @@ function intakeRequest(req: Parameters<RequestHandler>[0], res: Parameters<Reque
   };
 }
 
-export function createEventController(intake: EventIntake): { postEvent: RequestHandler; postEvents: RequestHandler } {
+export function createEventController(intake: EventIntake): {
+  postEvent: RequestHandler;
+  postEvents: RequestHandler;
+} {
   return {
     async postEvent(req, res) {
       const { event_id } = await intake.acceptEvent(intakeRequest(req, res));

@@ -17,7 +17,11 @@ export function createSiteRepository(connection: mongoose.Connection): SiteRepos
   return {
     async findChangedSince(since) {
       const docs = await Site.find(since ? { updated_at: { $gte: since } } : {}).lean();
-      return docs.map((doc) => ({ siteId: doc.site_id, writeKeyHash: doc.write_key_hash, updatedAt: doc.updated_at }));
+      return docs.map((doc) => ({
+        siteId: doc.site_id,
+        writeKeyHash: doc.write_key_hash,
+        updatedAt: doc.updated_at,
+      }));
     },
   };
 }

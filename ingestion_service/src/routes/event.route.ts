@@ -14,6 +14,11 @@ export function createEventRouter(
 ): Router {
   const router = Router();
   router.post('/event', ipRateLimit, ...jsonBody(BODY_LIMITS.event, EVENT_BODY_TYPES), controller.postEvent);
-  router.post('/events', ipRateLimit, ...jsonBody(BODY_LIMITS.events, EVENT_BODY_TYPES), controller.postEvents);
+  router.post(
+    '/events',
+    ipRateLimit,
+    ...jsonBody(BODY_LIMITS.events, EVENT_BODY_TYPES),
+    controller.postEvents,
+  );
   return router;
 }

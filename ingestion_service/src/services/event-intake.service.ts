@@ -85,15 +85,22 @@ export class EventIntake {
     const sent = candidates.filter((c): c is { field: string; key: string } => c.key !== undefined);
     const first = sent[0];
     if (!first) {
-      throw new AppError('missing-write-key', 'Send the site write key in x-api-key (or "write_key" in the body)', {
-        status: 401,
-      });
+      throw new AppError(
+        'missing-write-key',
+        'Send the site write key in x-api-key (or "write_key" in the body)',
+        {
+          status: 401,
+        },
+      );
     }
     const conflicting = sent.filter((c) => c.key !== first.key);
     if (conflicting.length > 0) {
       throw new AppError('invalid-write-key', 'Different write keys were sent in one request', {
         status: 401,
-        details: conflicting.map((c) => ({ field: c.field, message: `differs from the key in ${first.field}` })),
+        details: conflicting.map((c) => ({
+          field: c.field,
+          message: `differs from the key in ${first.field}`,
+        })),
       });
     }
     if (!this.deps.sites.isLoaded) {
@@ -112,7 +119,11 @@ export class EventIntake {
     return siteId;
   }
 
-  private async enqueue(siteId: string, inputs: EventInput[], request: IntakeRequest): Promise<TrackedEvent[]> {
+  private async enqueue(
+    siteId: string,
+    inputs: EventInput[],
+    request: IntakeRequest,
+  ): Promise<TrackedEvent[]> {
     setContextValue('siteId', siteId);
     await this.deps.siteRateLimiter.consume(siteId, inputs.length);
     const receivedAt = request.receivedAt.toISOString();
@@ -124,9 +135,11 @@ export class EventIntake {
 
 function rejectProtoKeys(value: unknown, at: string): void {
   const found: ErrorDetail[] = [];
-  if (hasOwnProtoKey(value)) found.push({ field: at ? `${at}.__proto__` : '__proto__', message: 'is not allowed' });
+  if (hasOwnProtoKey(value))
+    found.push({ field: at ? `${at}.__proto__` : '__proto__', message: 'is not allowed' });
   const props = (value as { props?: unknown } | null)?.props;
-  if (hasOwnProtoKey(props)) found.push({ field: `${at ? `${at}.` : ''}props.__proto__`, message: 'is not allowed' });
+  if (hasOwnProtoKey(props))
+    found.push({ field: `${at ? `${at}.` : ''}props.__proto__`, message: 'is not allowed' });
   if (found.length > 0) {
     throw new AppError('validation-failed', `Invalid ${found[0]!.field}`, { status: 400, details: found });
   }

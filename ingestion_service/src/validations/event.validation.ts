@@ -39,7 +39,10 @@ export interface ValidationClock {
   maxAgeMs: number;
 }
 
-const PAGE_VIEW_SPELLINGS = [PAGE_VIEW, ...Object.keys(EVENT_TYPE_ALIASES).filter((k) => EVENT_TYPE_ALIASES[k] === PAGE_VIEW)];
+const PAGE_VIEW_SPELLINGS = [
+  PAGE_VIEW,
+  ...Object.keys(EVENT_TYPE_ALIASES).filter((k) => EVENT_TYPE_ALIASES[k] === PAGE_VIEW),
+];
 
 const timestampRule = Joi.string()
   .max(64)
@@ -48,11 +51,13 @@ const timestampRule = Joi.string()
     if (at === undefined) return helpers.error('timestamp.format');
     const clock = helpers.prefs.context as ValidationClock;
     if (at > clock.now + EVENT_LIMITS.futureToleranceMs) return helpers.error('timestamp.future');
-    if (at < clock.now - clock.maxAgeMs) return helpers.error('timestamp.old', { hours: clock.maxAgeMs / 3_600_000 });
+    if (at < clock.now - clock.maxAgeMs)
+      return helpers.error('timestamp.old', { hours: clock.maxAgeMs / 3_600_000 });
     return new Date(at).toISOString();
   })
   .messages({
-    'timestamp.format': '{#label} must be an ISO-8601 date-time with Z or an offset, e.g. 2025-11-12T14:03:00Z',
+    'timestamp.format':
+      '{#label} must be an ISO-8601 date-time with Z or an offset, e.g. 2025-11-12T14:03:00Z',
     'timestamp.future': '{#label} is more than 5 minutes in the future',
     'timestamp.old': '{#label} is older than the accepted age of {#hours} hours',
   });
@@ -62,7 +67,11 @@ const writeKeyRule = Joi.string().min(1).max(200);
 const eventSchema = Joi.object<EventInput>({
   site_id: siteIdRule.required(),
   event_type: eventTypeRule.required(),
-  path: Joi.when('event_type', { is: Joi.valid(...PAGE_VIEW_SPELLINGS), then: pathRule.required(), otherwise: pathRule }),
+  path: Joi.when('event_type', {
+    is: Joi.valid(...PAGE_VIEW_SPELLINGS),
+    then: pathRule.required(),
+    otherwise: pathRule,
+  }),
   user_id: userIdRule,
   timestamp: timestampRule,
   event_id: eventIdRule,

@@ -1,5 +1,5 @@
 import { buildEvent } from '../fixtures/events';
-import { expectErrorBody } from '../fixtures/error-body';
+import { expectErrorBody } from '../../../tests/support/error-body';
 import { startIngestionHarness, type IngestionHarness } from '../fixtures/ingestion-harness';
 
 let h: IngestionHarness;
@@ -67,7 +67,9 @@ describe('POST /event', () => {
     expect(Date.parse(absent.timestamp)).toBeLessThanOrEqual(Date.now() + 5);
 
     const local = new Date(Date.now() - 3_600_000);
-    const offset = local.toISOString().replace(/T(\d{2})/, (_m, hh: string) => `T${String((Number(hh) + 2) % 24).padStart(2, '0')}`);
+    const offset = local
+      .toISOString()
+      .replace(/T(\d{2})/, (_m, hh: string) => `T${String((Number(hh) + 2) % 24).padStart(2, '0')}`);
     // Same instant written at +02:00 (valid except in the two hours before midnight, when the date also moves).
     if (local.getUTCHours() < 22) {
       await h.http
@@ -96,7 +98,11 @@ describe('POST /event', () => {
       ['missing event_type', (s) => ({ ...buildEvent(s), event_type: undefined }), 'event_type'],
       ['event_type with a slash', (s) => buildEvent(s, { event_type: 'a/b' }), 'event_type'],
       ['page_view without path', (s) => ({ ...buildEvent(s), path: undefined }), 'path'],
-      ['pageview alias without path', (s) => ({ ...buildEvent(s, { event_type: 'pageview' }), path: undefined }), 'path'],
+      [
+        'pageview alias without path',
+        (s) => ({ ...buildEvent(s, { event_type: 'pageview' }), path: undefined }),
+        'path',
+      ],
       ['path not starting with /', (s) => buildEvent(s, { path: 'pricing' }), 'path'],
       ['path over 2048 chars', (s) => buildEvent(s, { path: `/${'a'.repeat(2048)}` }), 'path'],
       ['empty user_id', (s) => buildEvent(s, { user_id: '' }), 'user_id'],
@@ -104,13 +110,29 @@ describe('POST /event', () => {
       ['numeric user_id', (s) => buildEvent(s, { user_id: 42 }), 'user_id'],
       ['timestamp without zone', (s) => buildEvent(s, { timestamp: '2025-11-12T10:00:00' }), 'timestamp'],
       ['impossible date', (s) => buildEvent(s, { timestamp: '2025-02-30T10:00:00Z' }), 'timestamp'],
-      ['timestamp 10 minutes ahead', (s) => buildEvent(s, { timestamp: new Date(Date.now() + 600_000).toISOString() }), 'timestamp'],
-      ['timestamp 8 days old', (s) => buildEvent(s, { timestamp: new Date(Date.now() - 8 * 86_400_000).toISOString() }), 'timestamp'],
+      [
+        'timestamp 10 minutes ahead',
+        (s) => buildEvent(s, { timestamp: new Date(Date.now() + 600_000).toISOString() }),
+        'timestamp',
+      ],
+      [
+        'timestamp 8 days old',
+        (s) => buildEvent(s, { timestamp: new Date(Date.now() - 8 * 86_400_000).toISOString() }),
+        'timestamp',
+      ],
       ['event_id with a dot', (s) => buildEvent(s, { event_id: 'a.b' }), 'event_id'],
       ['event_id over 64 chars', (s) => buildEvent(s, { event_id: 'e'.repeat(65) }), 'event_id'],
       ['referrer over 2048 chars', (s) => buildEvent(s, { referrer: 'r'.repeat(2049) }), 'referrer'],
-      ['props with 21 keys', (s) => buildEvent(s, { props: Object.fromEntries([...Array(21).keys()].map((i) => [`k${i}`, i])) }), 'props'],
-      ['props key over 64 chars', (s) => buildEvent(s, { props: { ['k'.repeat(65)]: 1 } }), `props.${'k'.repeat(65)}`],
+      [
+        'props with 21 keys',
+        (s) => buildEvent(s, { props: Object.fromEntries([...Array(21).keys()].map((i) => [`k${i}`, i])) }),
+        'props',
+      ],
+      [
+        'props key over 64 chars',
+        (s) => buildEvent(s, { props: { ['k'.repeat(65)]: 1 } }),
+        `props.${'k'.repeat(65)}`,
+      ],
       ['props nested object', (s) => buildEvent(s, { props: { a: { b: 1 } } }), 'props.a'],
       ['props string over 256', (s) => buildEvent(s, { props: { a: 'x'.repeat(257) } }), 'props.a'],
       ['props as an array', (s) => buildEvent(s, { props: [1] }), 'props'],
@@ -191,7 +213,10 @@ describe('POST /event', () => {
       const { insertTestSite } = await import('@analytics/common/testing');
       const other = await insertTestSite(h.service.mongo);
       await h.service.sites.refresh();
-      const res = await h.http.post('/event').set('x-api-key', other.writeKey).send(buildEvent(h.site.siteId));
+      const res = await h.http
+        .post('/event')
+        .set('x-api-key', other.writeKey)
+        .send(buildEvent(h.site.siteId));
       expect(res.status).toBe(401);
       expectErrorBody(res, { code: 'invalid-write-key', fields: ['site_id'] });
     });
@@ -206,7 +231,10 @@ describe('POST /event', () => {
     });
 
     it('when the site_id is unknown, then 401 without a database round trip', async () => {
-      const res = await h.http.post('/event').set('x-api-key', h.site.writeKey).send(buildEvent('no-such-site'));
+      const res = await h.http
+        .post('/event')
+        .set('x-api-key', h.site.writeKey)
+        .send(buildEvent('no-such-site'));
       expect(res.status).toBe(401);
     });
   });

@@ -1,5 +1,5 @@
 import { buildEvent } from '../fixtures/events';
-import { expectErrorBody } from '../fixtures/error-body';
+import { expectErrorBody } from '../../../tests/support/error-body';
 import { startIngestionHarness, type IngestionHarness } from '../fixtures/ingestion-harness';
 
 let h: IngestionHarness;
@@ -15,7 +15,10 @@ describe('POST /events', () => {
   it('when 500 valid events are sent, then 202 with their ids in order, enqueued as one job', async () => {
     const before = (await h.jobs()).length;
     const events = Array.from({ length: 500 }, (_, i) =>
-      buildEvent(h.site.siteId, i % 3 === 0 ? { event_id: undefined, event_type: 'click', path: undefined } : {}),
+      buildEvent(
+        h.site.siteId,
+        i % 3 === 0 ? { event_id: undefined, event_type: 'click', path: undefined } : {},
+      ),
     );
     const res = await h.http.post('/events').set('x-api-key', h.site.writeKey).send({ events });
     expect(res.status).toBe(202);
@@ -90,7 +93,9 @@ describe('POST /events', () => {
 
   it('when the body is over 1 MiB, then 413 and nothing is enqueued', async () => {
     const before = (await h.jobs()).length;
-    const events = Array.from({ length: 300 }, () => buildEvent(h.site.siteId, { referrer: 'r'.repeat(2000), path: `/${'p'.repeat(1600)}` }));
+    const events = Array.from({ length: 300 }, () =>
+      buildEvent(h.site.siteId, { referrer: 'r'.repeat(2000), path: `/${'p'.repeat(1600)}` }),
+    );
     const res = await h.http.post('/events').set('x-api-key', h.site.writeKey).send({ events });
     expect(res.status).toBe(413);
     expectErrorBody(res, { code: 'payload-too-large' });

@@ -81,7 +81,7 @@ describe('ingestion_service shutdown', () => {
           body: JSON.stringify(buildEvent(site.siteId)),
         }).then(
           async (res) => ({ status: res.status, body: (await res.json()) as { event_id?: string } }),
-          () => ({ status: 0, body: {} }),
+          () => ({ status: 0, body: {} as { event_id?: string } }),
         ),
       );
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -95,9 +95,14 @@ describe('ingestion_service shutdown', () => {
       // Every 202 is in the queue; a request refused by the closing server never got a 202.
       const accepted = results.filter((r) => r.status === 202).map((r) => r.body.event_id);
       expect(results.every((r) => r.status === 202 || r.status === 0)).toBe(true);
-      const queue = new Queue(env.QUEUE_NAME!, { connection: { url: env.REDIS_URL! }, prefix: env.REDIS_PREFIX });
+      const queue = new Queue(env.QUEUE_NAME!, {
+        connection: { url: env.REDIS_URL! },
+        prefix: env.REDIS_PREFIX,
+      });
       const jobs = await queue.getJobs(['waiting']);
-      const stored = jobs.flatMap((job) => (job.data as { events: { event_id: string }[] }).events.map((e) => e.event_id));
+      const stored = jobs.flatMap((job) =>
+        (job.data as { events: { event_id: string }[] }).events.map((e) => e.event_id),
+      );
       expect(stored.sort()).toEqual(accepted.sort());
       await queue.obliterate({ force: true });
       await queue.close();

@@ -1,5 +1,5 @@
 import { buildEvent } from '../fixtures/events';
-import { expectErrorBody } from '../fixtures/error-body';
+import { expectErrorBody } from '../../../tests/support/error-body';
 import { startIngestionHarness, type IngestionHarness } from '../fixtures/ingestion-harness';
 
 describe('rate limits', () => {
@@ -11,7 +11,11 @@ describe('rate limits', () => {
   it('when one IP exceeds RATE_LIMIT_IP_PER_MINUTE, then 429 with Retry-After and nothing more is enqueued', async () => {
     h = await startIngestionHarness({ RATE_LIMIT_IP_PER_MINUTE: '3', RATE_LIMIT_SITE_PER_SECOND: '0' });
     for (let i = 0; i < 3; i += 1) {
-      await h.http.post('/event').set('x-api-key', h.site.writeKey).send(buildEvent(h.site.siteId)).expect(202);
+      await h.http
+        .post('/event')
+        .set('x-api-key', h.site.writeKey)
+        .send(buildEvent(h.site.siteId))
+        .expect(202);
     }
     const res = await h.http.post('/event').set('x-api-key', h.site.writeKey).send(buildEvent(h.site.siteId));
     expect(res.status).toBe(429);
@@ -29,7 +33,10 @@ describe('rate limits', () => {
     const second = await h.http.post('/events').set('x-api-key', h.site.writeKey).send({ events: two });
     // Both fall in the same second unless the first straddles a window edge; retry once if so.
     if (second.status === 202) {
-      const third = await h.http.post('/events').set('x-api-key', h.site.writeKey).send({ events: [...four, ...two] });
+      const third = await h.http
+        .post('/events')
+        .set('x-api-key', h.site.writeKey)
+        .send({ events: [...four, ...two] });
       expect(third.status).toBe(429);
       expectErrorBody(third, { code: 'rate-limited' });
       expect(third.headers['retry-after']).toBe('1');

@@ -1,6 +1,6 @@
 import { startTestRedis, waitFor, type TestRedis } from '@analytics/common/testing';
 import { buildEvent } from '../fixtures/events';
-import { expectErrorBody } from '../fixtures/error-body';
+import { expectErrorBody } from '../../../tests/support/error-body';
 import { startIngestionHarness, type IngestionHarness } from '../fixtures/ingestion-harness';
 
 // A private redis-server: freezing or killing the shared one would break the other test files.
@@ -18,7 +18,11 @@ afterAll(async () => {
   await redis.stop();
 });
 
-async function send(): Promise<{ status: number; ms: number; res: Awaited<ReturnType<IngestionHarness['http']['post']>> }> {
+async function send(): Promise<{
+  status: number;
+  ms: number;
+  res: Awaited<ReturnType<IngestionHarness['http']['post']>>;
+}> {
   const started = Date.now();
   const res = await h.http.post('/event').set('x-api-key', h.site.writeKey).send(buildEvent(h.site.siteId));
   return { status: res.status, ms: Date.now() - started, res };
@@ -60,10 +64,13 @@ describe('when Redis is stopped and restarted', () => {
     expectErrorBody(down.res, { code: 'queue-unavailable' });
 
     redis = await startTestRedis({ port: redis.port });
-    const back = await waitFor(async () => {
-      const attempt = await send();
-      return attempt.status === 202 ? attempt.res : undefined;
-    }, { timeoutMs: 10_000, what: '202 after Redis restarted' });
+    const back = await waitFor(
+      async () => {
+        const attempt = await send();
+        return attempt.status === 202 ? attempt.res : undefined;
+      },
+      { timeoutMs: 10_000, what: '202 after Redis restarted' },
+    );
     const stored = await h.enqueuedEvents();
     expect(stored.map((e) => e.event_id)).toContain(back.body.event_id);
   });

@@ -21,7 +21,11 @@ export function requireAdmin(adminApiKey: string | undefined): RequestHandler {
   return (req, _res, next) => {
     const key = presentedKey(req);
     if (key === undefined) {
-      next(new AppError('missing-api-key', 'Send the admin key as Authorization: Bearer <ADMIN_API_KEY>', { status: 401 }));
+      next(
+        new AppError('missing-api-key', 'Send the admin key as Authorization: Bearer <ADMIN_API_KEY>', {
+          status: 401,
+        }),
+      );
     } else if (!keyMatchesHash(key, adminKeyHash)) {
       next(new AppError('invalid-api-key', 'The admin key is not valid', { status: 401 }));
     } else {

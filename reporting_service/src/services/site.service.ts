@@ -30,5 +30,11 @@ export async function createSite(repository: SiteRepository, input: CreateSiteIn
     created_at: now,
     updated_at: now,
   });
-  return { site_id: siteId, name: input.name, write_key: keys.writeKey, read_key: keys.readKey, created_at: now.toISOString() };
+  return {
+    site_id: siteId,
+    name: input.name,
+    write_key: keys.writeKey,
+    read_key: keys.readKey,
+    created_at: now.toISOString(),
+  };
 }

@@ -1,0 +1,50 @@
+import { testMongoUri, uniqueTestNames, waitFor } from '@analytics/common/testing';
+import {
+  startIngestionHarness,
+  type IngestionHarness,
+} from '../../ingestion_service/tests/fixtures/ingestion-harness';
+import {
+  startReportingHarness,
+  type ReportingHarness,
+} from '../../reporting_service/tests/fixtures/reporting-harness';
+
+let ingestion: IngestionHarness;
+let reporting: ReportingHarness;
+
+beforeAll(async () => {
+  const { database } = uniqueTestNames('propagation');
+  // Both services on the same database, with the default refresh interval of ingestion.
+  ingestion = await startIngestionHarness({
+    SITE_REFRESH_INTERVAL_MS: '2000',
+    MONGODB_URI: testMongoUri(database),
+  });
+  reporting = await startReportingHarness({}, database);
+});
+afterAll(async () => {
+  await ingestion.close();
+  await reporting.close();
+});
+
+describe('a site created through POST /sites', () => {
+  it('when ingestion is already running, then its write key is accepted within 5 s with no restart', async () => {
+    const created = await reporting.http.post('/sites').send({ name: 'Fresh' });
+    expect(created.status).toBe(201);
+    const createdAt = Date.now();
+    const event = { site_id: created.body.site_id, event_type: 'page_view', path: '/' };
+
+    const first = await ingestion.http.post('/event').set('x-api-key', created.body.write_key).send(event);
+    // Straight after creation the key may not be known yet: 401, never anything else.
+    expect([202, 401]).toContain(first.status);
+
+    const accepted = await waitFor(
+      async () => {
+        const res = await ingestion.http.post('/event').set('x-api-key', created.body.write_key).send(event);
+        return res.status === 202 ? res : undefined;
+      },
+      { timeoutMs: 5000, intervalMs: 100, what: 'the new site to be accepted' },
+    );
+    expect(Date.now() - createdAt).toBeLessThan(5000);
+    const events = await ingestion.enqueuedEvents();
+    expect(events.map((e) => e.event_id)).toContain(accepted.body.event_id);
+  });
+});
