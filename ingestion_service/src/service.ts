@@ -5,6 +5,8 @@ import {
   closeRedis,
   connectMongo,
   createRedisConnection,
+  logger,
+  waitForRedisReady,
   pingMongo,
   StartupError,
   type ShutdownStep,
@@ -14,6 +16,8 @@ import type { IngestionConfig } from './config';
 import { createEventQueue, type EventQueue } from './repositories/event-queue.repository';
 import { createSiteRepository } from './repositories/site.repository';
 import { SiteKeyCache } from './services/site-key-cache';
+
+const REDIS_START_WAIT_MS = 3000;
 
 export interface IngestionService {
   app: Express;
@@ -43,6 +47,9 @@ export async function startIngestion(config: Readonly<IngestionConfig>): Promise
     commandTimeoutMs: config.redis.commandTimeoutMs,
     connectionName: 'ingestion_service',
   });
+  if (!(await waitForRedisReady(redis, REDIS_START_WAIT_MS))) {
+    logger.warn('redis is not reachable yet; answering 503 until it is', { waitedMs: REDIS_START_WAIT_MS });
+  }
   const queue = createEventQueue({
     redis,
     queueName: config.queueName,

@@ -58,3 +58,23 @@ export async function closeRedis(redis: Redis): Promise<void> {
   }
   redis.disconnect();
 }
+
+/**
+ * Waits (bounded) for the first connection, so a service that starts together with Redis does not answer
+ * its first requests with 503. Resolves false when Redis is still unreachable: the caller starts anyway
+ * and the connection keeps retrying.
+ */
+export function waitForRedisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    redis.once('ready', onReady);
+  });
+}
