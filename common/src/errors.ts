@@ -89,10 +89,22 @@ interface BodyParserError {
   limit?: unknown;
 }
 
+/** Driver errors that mean MongoDB is unreachable or too slow, not that the request was wrong. */
+const MONGO_UNAVAILABLE_ERRORS = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoOperationTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
 /** Maps anything thrown into an AppError; anything unrecognised is a 500 (a bug, whatever the input). */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (Joi.isError(error)) return validationError(error);
+  if (error instanceof Error && MONGO_UNAVAILABLE_ERRORS.has(error.name)) return databaseUnavailable(error);
 
   const parserError = (typeof error === 'object' && error !== null ? error : {}) as BodyParserError;
   switch (parserError.type) {

@@ -54,7 +54,7 @@ export async function startIngestion(config: Readonly<IngestionConfig>): Promise
     redis,
     queueName: config.queueName,
     prefix: config.redis.prefix,
-    timeoutMs: config.redis.commandTimeoutMs + 200,
+    timeoutMs: config.redis.commandTimeoutMs + 100,
   });
   const app = createApp({
     config,

@@ -1,8 +1,14 @@
 import mongoose from 'mongoose';
+import { databaseUnavailable } from '../errors';
+import { TimeoutError, withTimeout } from '../timeout';
+
+/** Upper bound on any one MongoDB operation, so a frozen server becomes a 503, never a hang. */
+export const MONGO_OPERATION_TIMEOUT_MS = 5000;
 
 export interface MongoOptions {
-  /** How long one operation waits for a server before failing (so a request never hangs). */
+  /** How long the first connection waits for a server before failing. */
   serverSelectionTimeoutMS?: number;
+
   appName?: string;
 }
 
@@ -15,6 +21,8 @@ export async function connectMongo(uri: string, options: MongoOptions = {}): Pro
     autoCreate: false,
     autoIndex: true,
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
+    // Fail at once while disconnected instead of queueing operations in memory.
+    bufferCommands: false,
     appName: options.appName,
   });
   await connection.asPromise();
@@ -28,4 +36,17 @@ export async function pingMongo(connection: mongoose.Connection): Promise<void> 
     throw new Error('MongoDB is not connected');
   }
   await db.command({ ping: 1 });
+}
+
+/**
+ * Bounds one MongoDB operation on the request path: a frozen or unreachable server becomes a 503
+ * within MONGO_OPERATION_TIMEOUT_MS (the driver has no client-side operation timeout any more).
+ */
+export async function boundedMongo<T>(operation: Promise<T>, ms = MONGO_OPERATION_TIMEOUT_MS): Promise<T> {
+  try {
+    return await withTimeout(operation, ms, 'mongodb');
+  } catch (error) {
+    if (error instanceof TimeoutError) throw databaseUnavailable(error);
+    throw error;
+  }
 }

@@ -6,3 +6,4 @@ export * from './test-env';
 export * from './wait-for';
 export * from './site-fixtures';
 export * from './service-process';
+export * from './http-client';

@@ -28,3 +28,13 @@ export function testRedisUrl(): string {
 export function testMongoUri(database: string): string {
   return mongoUriWithDatabase(required('TEST_MONGODB_URI'), database);
 }
+
+/**
+ * Drops a test database on a real MongoDB (TEST_MONGODB_URI); the test engine has no dropDatabase and
+ * forgets everything when it stops anyway, so a failure here is ignored.
+ */
+export async function dropTestDatabase(connection: {
+  db?: { dropDatabase(): Promise<unknown> };
+}): Promise<void> {
+  await connection.db?.dropDatabase().catch(() => undefined);
+}

@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import {
   getFreePort,
   insertTestSite,
+  postJson,
   spawnService,
   testMongoUri,
   testRedisUrl,
@@ -35,6 +36,7 @@ describe('ingestion_service start-up', () => {
     ['REDIS_URL', 'http://nope'],
     ['RATE_LIMIT_IP_PER_MINUTE', '-1'],
     ['SITE_REFRESH_INTERVAL_MS', '60000'],
+    ['RATE_LIMIT_SITE_PER_SECOND', '100'],
   ])('when %s is %s, then it exits 1 with one line naming the variable', async (name, value) => {
     const service = spawnService('ingestion_service', { ...(await baseEnv()), [name]: value });
     running.push(service);
@@ -75,14 +77,7 @@ describe('ingestion_service shutdown', () => {
 
       const url = `http://127.0.0.1:${env.PORT}/event`;
       const sends = Array.from({ length: 30 }, () =>
-        fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-api-key': site.writeKey },
-          body: JSON.stringify(buildEvent(site.siteId)),
-        }).then(
-          async (res) => ({ status: res.status, body: (await res.json()) as { event_id?: string } }),
-          () => ({ status: 0, body: {} as { event_id?: string } }),
-        ),
+        postJson(url, buildEvent(site.siteId), { 'x-api-key': site.writeKey }),
       );
       await new Promise((resolve) => setTimeout(resolve, 5));
       const signalledAt = Date.now();
@@ -93,7 +88,9 @@ describe('ingestion_service shutdown', () => {
       expect(Date.now() - signalledAt).toBeLessThan(10_000);
 
       // Every 202 is in the queue; a request refused by the closing server never got a 202.
-      const accepted = results.filter((r) => r.status === 202).map((r) => r.body.event_id);
+      const accepted = results
+        .filter((r) => r.status === 202)
+        .map((r) => (r.body as { event_id: string }).event_id);
       expect(results.every((r) => r.status === 202 || r.status === 0)).toBe(true);
       const queue = new Queue(env.QUEUE_NAME!, {
         connection: { url: env.REDIS_URL! },

@@ -1,5 +1,5 @@
 import type mongoose from 'mongoose';
-import { AppError, getSiteModel, type SiteDocument } from '@analytics/common';
+import { AppError, boundedMongo, getSiteModel, type SiteDocument } from '@analytics/common';
 
 export interface SiteRepository {
   /** Inserts a site; a taken site_id is a 409 AppError. */
@@ -14,7 +14,7 @@ export function createSiteRepository(connection: mongoose.Connection): SiteRepos
   return {
     async insert(site) {
       try {
-        await Site.collection.insertOne({ ...site });
+        await boundedMongo(Site.collection.insertOne({ ...site }));
       } catch (error) {
         if ((error as { code?: unknown }).code === DUPLICATE_KEY) {
           throw new AppError('site-exists', `The site_id "${site.site_id}" is taken`, {
@@ -26,7 +26,7 @@ export function createSiteRepository(connection: mongoose.Connection): SiteRepos
       }
     },
     async findById(siteId) {
-      const doc = await Site.findOne({ site_id: siteId }).lean();
+      const doc = await boundedMongo(Site.findOne({ site_id: siteId }).lean().exec());
       return doc ?? undefined;
     },
   };
