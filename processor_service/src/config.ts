@@ -24,7 +24,15 @@ export interface ProcessorConfig {
   redis: { url: string; prefix: string };
   mongodbUri: string;
   queueName: string;
-  worker: { concurrency: number };
+  worker: {
+    concurrency: number;
+    maxBatchEvents: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    maxStalledCount: number;
+  };
+  /** Test-only fault injection (refused when NODE_ENV=production). */
+  fault: ProcessorFault | undefined;
 }
 
 interface ProcessorEnv {
@@ -36,7 +44,20 @@ interface ProcessorEnv {
   MONGODB_URI: string;
   QUEUE_NAME: string;
   WORKER_CONCURRENCY: number;
+  MAX_BATCH_EVENTS: number;
+  WORKER_LOCK_DURATION_MS: number;
+  WORKER_STALLED_INTERVAL_MS: number;
+  WORKER_MAX_STALLED_COUNT: number;
+  PROCESSOR_FAULT?: ProcessorFault;
 }
+
+/**
+ * - crash-after-raw-write: the process exits (code 86) right after its first raw-event write, before any
+ *   rollup write, as a `kill -9` at the worst moment would leave it;
+ * - fail-after-raw-write-once: the first batch throws at that point instead (the jobs are retried).
+ */
+export const PROCESSOR_FAULTS = ['crash-after-raw-write', 'fail-after-raw-write-once'] as const;
+export type ProcessorFault = (typeof PROCESSOR_FAULTS)[number];
 
 const envSchema = Joi.object<ProcessorEnv>({
   NODE_ENV,
@@ -46,7 +67,22 @@ const envSchema = Joi.object<ProcessorEnv>({
   REDIS_PREFIX,
   MONGODB_URI,
   QUEUE_NAME,
-  WORKER_CONCURRENCY: Joi.number().integer().min(1).max(1000).default(50),
+  WORKER_CONCURRENCY: Joi.number().integer().min(1).max(5000).default(200),
+  MAX_BATCH_EVENTS: Joi.number().integer().min(1).max(50_000).default(5000),
+  // BullMQ's defaults: a crashed worker's jobs are taken over after at most lock + stalled interval.
+  WORKER_LOCK_DURATION_MS: Joi.number().integer().min(1000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: Joi.number().integer().min(1000).default(30_000),
+  // Above BullMQ's 1: a job whose worker was killed twice is retried rather than failed.
+  WORKER_MAX_STALLED_COUNT: Joi.number().integer().min(1).max(100).default(5),
+  PROCESSOR_FAULT: Joi.string()
+    .empty('')
+    .valid(...PROCESSOR_FAULTS)
+    .when('NODE_ENV', {
+      is: 'production',
+      then: Joi.forbidden().messages({
+        'any.unknown': 'PROCESSOR_FAULT is refused when NODE_ENV=production',
+      }),
+    }),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ProcessorConfig> {
@@ -59,6 +95,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Proce
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     mongodbUri: e.MONGODB_URI,
     queueName: e.QUEUE_NAME,
-    worker: { concurrency: e.WORKER_CONCURRENCY },
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      maxBatchEvents: e.MAX_BATCH_EVENTS,
+      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
+      maxStalledCount: e.WORKER_MAX_STALLED_COUNT,
+    },
+    fault: e.PROCESSOR_FAULT,
   });
 }

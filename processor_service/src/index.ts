@@ -1,20 +1,16 @@
 import {
-  closeRedis,
   closeServer,
   configureLogger,
-  connectMongo,
-  createHealthApp,
-  createRedisConnection,
   createShutdown,
   exitOnStartupFailure,
   loadConfigOrExit,
   logger,
-  pingMongo,
-  pingRedis,
   redactUri,
   signalReady,
+  StartupError,
 } from '@analytics/common';
 import { loadConfig, SERVICE_NAME } from './config';
+import { startProcessor } from './service';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(() => loadConfig(), SERVICE_NAME);
@@ -22,18 +18,19 @@ async function main(): Promise<void> {
   const shutdown = createShutdown();
   shutdown.handleSignals();
 
-  const mongo = await connectMongo(config.mongodbUri, { appName: SERVICE_NAME }).catch((error: unknown) =>
-    exitOnStartupFailure(
-      SERVICE_NAME,
-      `cannot reach MongoDB at ${redactUri(config.mongodbUri)}`,
-      error,
-      'Start MongoDB or set MONGODB_URI.',
-    ),
-  );
-  const redis = createRedisConnection(config.redis.url, 'worker', { connectionName: SERVICE_NAME });
-  const app = createHealthApp({ redis: () => pingRedis(redis), mongodb: () => pingMongo(mongo) });
-  const server = app.listen(config.port, () => {
-    logger.info('listening', { port: config.port });
+  const service = await startProcessor(config).catch((error: unknown) => {
+    if (error instanceof StartupError) {
+      exitOnStartupFailure(
+        SERVICE_NAME,
+        `${error.what} at ${redactUri(config.mongodbUri)}`,
+        error.cause,
+        error.hint,
+      );
+    }
+    throw error;
+  });
+  const server = service.app.listen(config.port, () => {
+    logger.info('processor listening', { port: config.port, concurrency: config.worker.concurrency });
     signalReady();
   });
   server.on('error', (error) =>
@@ -45,8 +42,7 @@ async function main(): Promise<void> {
     ),
   );
   shutdown.add({ name: 'http', close: () => closeServer(server) });
-  shutdown.add({ name: 'redis', close: () => closeRedis(redis) });
-  shutdown.add({ name: 'mongodb', close: () => mongo.close() });
+  for (const closer of service.closers) shutdown.add(closer);
 }
 
 void main();

@@ -4,6 +4,9 @@ import type mongoose from 'mongoose';
 import { errorHandler, healthHandler, notFound, pingMongo, requestContext } from '@analytics/common';
 import type { ReportingConfig } from './config';
 import { createSiteController } from './controllers/site.controller';
+import { createStatsController } from './controllers/stats.controller';
+import { requireReader } from './middlewares/read-auth';
+import { createStatsRouter } from './routes/stats.route';
 import { requireAdmin } from './middlewares/admin-auth';
 import { createSiteRepository } from './repositories/site.repository';
 import { createSiteRouter } from './routes/site.route';
@@ -11,6 +14,8 @@ import { createSiteRouter } from './routes/site.route';
 export interface ReportingDeps {
   config: Readonly<ReportingConfig>;
   mongo: mongoose.Connection;
+  /** The clock of the default window (tests pin it). */
+  now?: () => Date;
 }
 
 /** The Express app, without listen(), so tests drive it with supertest. */
@@ -25,6 +30,12 @@ export function createApp(deps: ReportingDeps): Express {
   app.get('/health', healthHandler({ mongodb: () => pingMongo(deps.mongo) }));
   const sites = createSiteRepository(deps.mongo);
   app.use(createSiteRouter(createSiteController(sites), requireAdmin(deps.config.adminApiKey)));
+  app.use(
+    createStatsRouter(
+      createStatsController(sites, deps.mongo, deps.now),
+      requireReader(sites, deps.config.adminApiKey),
+    ),
+  );
   app.use(notFound());
   app.use(errorHandler());
   return app;

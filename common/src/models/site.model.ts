@@ -24,6 +24,8 @@ export const siteSchema = new mongoose.Schema<SiteDocument>(
   { collection: SITE_COLLECTION, versionKey: false, strict: 'throw' },
 );
 siteSchema.index({ site_id: 1 }, { unique: true });
+// Reporting finds the site a read key belongs to (to tell 401 from 403).
+siteSchema.index({ read_key_hash: 1 });
 // Ingestion polls for sites changed since its last look.
 siteSchema.index({ updated_at: 1 });
 

@@ -5,6 +5,7 @@ export interface SiteRepository {
   /** Inserts a site; a taken site_id is a 409 AppError. */
   insert(site: SiteDocument): Promise<void>;
   findById(siteId: string): Promise<SiteDocument | undefined>;
+  findByReadKeyHash(readKeyHash: string): Promise<SiteDocument | undefined>;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -27,6 +28,10 @@ export function createSiteRepository(connection: mongoose.Connection): SiteRepos
     },
     async findById(siteId) {
       const doc = await boundedMongo(Site.findOne({ site_id: siteId }).lean().exec());
+      return doc ?? undefined;
+    },
+    async findByReadKeyHash(readKeyHash) {
+      const doc = await boundedMongo(Site.findOne({ read_key_hash: readKeyHash }).lean().exec());
       return doc ?? undefined;
     },
   };

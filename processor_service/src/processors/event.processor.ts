@@ -1,0 +1,31 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { ingestEventsJobSchema, JOBS, runWithContext, type IngestEventsJob } from '@analytics/common';
+import { toRawEventDocument } from '../repositories/raw-event.repository';
+import type { RawEventDocument } from '@analytics/common';
+import type { BatchWriter } from '../services/batch-writer';
+
+/**
+ * Checks a job's payload and hands its events to the batch writer; resolves when they are stored.
+ * A payload that does not match the contract can never succeed: it fails at once, without retries.
+ */
+export function createEventProcessor(writer: BatchWriter<RawEventDocument>) {
+  return async (job: Job<unknown>): Promise<{ events: number }> => {
+    const data = job.data as Partial<IngestEventsJob> | undefined;
+    return runWithContext(
+      { requestId: typeof data?.request_id === 'string' ? data.request_id : undefined, jobId: job.id },
+      async () => {
+        if (job.name !== JOBS.ingestEvents) throw new UnrecoverableError(`unknown job name "${job.name}"`);
+        const { value, error } = ingestEventsJobSchema.validate(job.data, {
+          abortEarly: true,
+          convert: false,
+        });
+        if (error) throw new UnrecoverableError(`malformed payload: ${error.message}`);
+        const receivedAt = new Date(value.received_at);
+        await writer.add(
+          value.events.map((event) => toRawEventDocument({ event, requestId: value.request_id, receivedAt })),
+        );
+        return { events: value.events.length };
+      },
+    );
+  };
+}

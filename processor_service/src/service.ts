@@ -1,0 +1,119 @@
+import { Queue, Worker } from 'bullmq';
+import type { Express } from 'express';
+import type mongoose from 'mongoose';
+import {
+  closeRedis,
+  connectMongo,
+  createHealthApp,
+  createRedisConnection,
+  errorMeta,
+  logger,
+  pingMongo,
+  pingRedis,
+  StartupError,
+  type RawEventDocument,
+  type ShutdownStep,
+} from '@analytics/common';
+import type { ProcessorConfig } from './config';
+import { createEventProcessor } from './processors/event.processor';
+import { createRawEventRepository } from './repositories/raw-event.repository';
+import { createRollupRepository } from './repositories/rollup.repository';
+import { BatchWriter } from './services/batch-writer';
+import { EventStore } from './services/event-store.service';
+import { afterRawWriteFault } from './services/faults';
+
+export interface ProcessorService {
+  app: Express;
+  worker: Worker;
+  queue: Queue;
+  mongo: mongoose.Connection;
+  /** In shutdown order, after the HTTP server has stopped accepting. */
+  closers: ShutdownStep[];
+}
+
+export interface QueueFigures {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  oldest_waiting_age_ms: number | null;
+}
+
+/** Depth of the queue and age of its oldest waiting job, for /health. */
+export async function queueFigures(queue: Queue): Promise<QueueFigures> {
+  const [counts, oldest] = await Promise.all([
+    queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized'),
+    queue.getJobs(['waiting'], 0, 0, true),
+  ]);
+  const first = oldest[0];
+  return {
+    waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+    active: counts.active ?? 0,
+    delayed: counts.delayed ?? 0,
+    failed: counts.failed ?? 0,
+    oldest_waiting_age_ms: first ? Math.max(0, Date.now() - first.timestamp) : null,
+  };
+}
+
+/** Connects MongoDB and Redis, starts the worker and builds the health app; index.ts and tests start here. */
+export async function startProcessor(config: Readonly<ProcessorConfig>): Promise<ProcessorService> {
+  const mongo = await connectMongo(config.mongodbUri, { appName: 'processor_service' }).catch(
+    (error: unknown) => {
+      throw new StartupError('cannot reach MongoDB', 'Start MongoDB or set MONGODB_URI.', error);
+    },
+  );
+  const store = new EventStore(
+    createRawEventRepository(mongo),
+    createRollupRepository(mongo),
+    afterRawWriteFault(config.fault),
+  );
+  const writer = new BatchWriter<RawEventDocument>((docs) => store.store(docs), config.worker.maxBatchEvents);
+
+  // The worker's blocking connection waits through reconnects; the queue's one serves /health.
+  const redis = createRedisConnection(config.redis.url, 'worker', { connectionName: 'processor_service' });
+  const queue = new Queue(config.queueName, { connection: redis, prefix: config.redis.prefix });
+  queue.on('error', () => undefined);
+  const workerRedis = createRedisConnection(config.redis.url, 'worker', {
+    connectionName: 'processor_service:worker',
+  });
+  const worker = new Worker(config.queueName, createEventProcessor(writer), {
+    connection: workerRedis,
+    prefix: config.redis.prefix,
+    concurrency: config.worker.concurrency,
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: config.worker.maxStalledCount,
+  });
+  worker.on('error', (error) => logger.error('worker error', errorMeta(error)));
+  worker.on('failed', (job, error) => {
+    const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
+    logger.log(final ? 'error' : 'warn', final ? 'job failed for good' : 'job failed; will retry', {
+      job_id: job?.id,
+      attempts: job?.attemptsMade,
+      ...errorMeta(error),
+    });
+  });
+
+  const app = createHealthApp(
+    { redis: () => pingRedis(redis), mongodb: () => pingMongo(mongo) },
+    async () => ({
+      queue: await queueFigures(queue),
+    }),
+  );
+
+  return {
+    app,
+    worker,
+    queue,
+    mongo,
+    closers: [
+      // Lets the jobs in hand finish (their batch write included) and takes no new ones.
+      { name: 'worker', close: () => worker.close() },
+      { name: 'batch writer', close: () => writer.whenIdle() },
+      { name: 'queue', close: () => queue.close() },
+      // BullMQ leaves connections it was given open: ours to close.
+      { name: 'redis', close: () => Promise.all([closeRedis(redis), closeRedis(workerRedis)]) },
+      { name: 'mongodb', close: () => mongo.close() },
+    ],
+  };
+}
