@@ -59,9 +59,18 @@ export const MAX_ERROR_DETAILS = 100;
 /** Turns Joi's error into the contract's details: one entry per problem, `events[3].path` style. */
 export function joiDetails(error: Joi.ValidationError, pathPrefix = ''): ErrorDetail[] {
   return error.details.slice(0, MAX_ERROR_DETAILS).map((detail) => ({
-    field: formatPath(detail.path, pathPrefix),
+    field: formatPath([...detail.path, ...objectLevelField(detail.context)], pathPrefix),
     message: detail.message,
   }));
+}
+
+/**
+ * An error about a whole object ("from and to go together") names the key at fault: a custom rule's
+ * `field`, else the first missing peer, else the first conflicting one.
+ */
+function objectLevelField(context: Joi.Context | undefined): string[] {
+  const named = context?.field ?? context?.missing?.[0] ?? context?.present?.[0];
+  return typeof named === 'string' ? [named] : [];
 }
 
 function formatPath(path: (string | number)[], prefix: string): string {

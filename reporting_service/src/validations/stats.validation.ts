@@ -43,8 +43,8 @@ export const statsQuerySchema = Joi.object<StatsQuery>({
   .custom((value: StatsQuery, helpers) => {
     if (value.from && value.to) {
       const days = (Date.parse(value.to) - Date.parse(value.from)) / 86_400_000 + 1;
-      if (days < 1) return helpers.error('range.order');
-      if (days > MAX_RANGE_DAYS) return helpers.error('range.long');
+      if (days < 1) return helpers.error('range.order', { field: 'from' });
+      if (days > MAX_RANGE_DAYS) return helpers.error('range.long', { field: 'to' });
     }
     return value;
   })
