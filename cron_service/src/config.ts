@@ -17,14 +17,27 @@ import {
 export const SERVICE_NAME = 'cron_service';
 export const SERVICE_DIR = path.resolve(__dirname, '..');
 
+/**
+ * Ingestion accepts events up to 7 days old by default (EVENT_MAX_AGE_HOURS=168) and the processor recounts
+ * an hour's rollups from that hour's raw events, so those must outlive the accepted age by a margin: 7 days
+ * plus one day. Raising EVENT_MAX_AGE_HOURS asks for a RETENTION_DAYS above EVENT_MAX_AGE_HOURS / 24 + 1.
+ */
+export const MIN_RETENTION_DAYS = 8;
+/** Below a second a schedule would only fill job_runs and Redis. */
+const MIN_INTERVAL_MS = 1000;
+
 export interface CronConfig {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
   logLevel: LogLevel;
   redis: { url: string; prefix: string };
   mongodbUri: string;
+  /** The events queue; the cron service's own queue is named after it (see cronQueueName). */
   queueName: string;
-  retention: { days: number };
+  retention: { days: number; intervalMs: number; batchSize: number; batchPauseMs: number };
+  heartbeat: { intervalMs: number };
+  /** Job runs older than this are removed from job_runs by the retention job. */
+  jobHistoryDays: number;
 }
 
 interface CronEnv {
@@ -36,6 +49,11 @@ interface CronEnv {
   MONGODB_URI: string;
   QUEUE_NAME: string;
   RETENTION_DAYS: number;
+  RETENTION_INTERVAL_MS: number;
+  RETENTION_BATCH_SIZE: number;
+  RETENTION_BATCH_PAUSE_MS: number;
+  HEARTBEAT_INTERVAL_MS: number;
+  JOB_HISTORY_DAYS: number;
 }
 
 const envSchema = Joi.object<CronEnv>({
@@ -46,7 +64,19 @@ const envSchema = Joi.object<CronEnv>({
   REDIS_PREFIX,
   MONGODB_URI,
   QUEUE_NAME,
-  RETENTION_DAYS: Joi.number().integer().min(1).max(3650).default(30),
+  RETENTION_DAYS: Joi.number()
+    .integer()
+    .min(MIN_RETENTION_DAYS)
+    .max(3650)
+    .default(30)
+    .messages({
+      'number.min': `{#label} must be at least ${MIN_RETENTION_DAYS}: raw events must outlive the oldest event ingestion accepts (EVENT_MAX_AGE_HOURS / 24) by more than a day`,
+    }),
+  RETENTION_INTERVAL_MS: Joi.number().integer().min(MIN_INTERVAL_MS).default(3_600_000),
+  RETENTION_BATCH_SIZE: Joi.number().integer().min(1).max(10_000).default(1000),
+  RETENTION_BATCH_PAUSE_MS: Joi.number().integer().min(0).max(60_000).default(100),
+  HEARTBEAT_INTERVAL_MS: Joi.number().integer().min(MIN_INTERVAL_MS).default(60_000),
+  JOB_HISTORY_DAYS: Joi.number().integer().min(1).max(3650).default(30),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<CronConfig> {
@@ -59,6 +89,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<CronC
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     mongodbUri: e.MONGODB_URI,
     queueName: e.QUEUE_NAME,
-    retention: { days: e.RETENTION_DAYS },
+    retention: {
+      days: e.RETENTION_DAYS,
+      intervalMs: e.RETENTION_INTERVAL_MS,
+      batchSize: e.RETENTION_BATCH_SIZE,
+      batchPauseMs: e.RETENTION_BATCH_PAUSE_MS,
+    },
+    heartbeat: { intervalMs: e.HEARTBEAT_INTERVAL_MS },
+    jobHistoryDays: e.JOB_HISTORY_DAYS,
   });
+}
+
+/** The cron service's own queue, beside the events queue, under the same Redis prefix. */
+export function cronQueueName(config: Pick<CronConfig, 'queueName'>): string {
+  return `${config.queueName}-cron`;
 }

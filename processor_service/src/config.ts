@@ -33,6 +33,7 @@ export interface ProcessorConfig {
   };
   /** Test-only fault injection (refused when NODE_ENV=production). */
   fault: ProcessorFault | undefined;
+  faultBlockMs: number;
 }
 
 interface ProcessorEnv {
@@ -49,14 +50,21 @@ interface ProcessorEnv {
   WORKER_STALLED_INTERVAL_MS: number;
   WORKER_MAX_STALLED_COUNT: number;
   PROCESSOR_FAULT?: ProcessorFault;
+  PROCESSOR_FAULT_BLOCK_MS: number;
 }
 
 /**
  * - crash-after-raw-write: the process exits (code 86) right after its first raw-event write, before any
  *   rollup write, as a `kill -9` at the worst moment would leave it;
- * - fail-after-raw-write-once: the first batch throws at that point instead (the jobs are retried).
+ * - fail-after-raw-write-once: the first batch throws at that point instead (the jobs are retried);
+ * - block-after-raw-write: the first batch blocks the event loop for PROCESSOR_FAULT_BLOCK_MS there, past
+ *   the job lock, so another worker takes the jobs over while this one still holds them.
  */
-export const PROCESSOR_FAULTS = ['crash-after-raw-write', 'fail-after-raw-write-once'] as const;
+export const PROCESSOR_FAULTS = [
+  'crash-after-raw-write',
+  'fail-after-raw-write-once',
+  'block-after-raw-write',
+] as const;
 export type ProcessorFault = (typeof PROCESSOR_FAULTS)[number];
 
 const envSchema = Joi.object<ProcessorEnv>({
@@ -103,5 +111,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Proce
       maxStalledCount: e.WORKER_MAX_STALLED_COUNT,
     },
     fault: e.PROCESSOR_FAULT,
+    faultBlockMs: e.PROCESSOR_FAULT_BLOCK_MS,
   });
 }

@@ -65,7 +65,7 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
   const store = new EventStore(
     createRawEventRepository(mongo),
     createRollupRepository(mongo),
-    afterRawWriteFault(config.fault),
+    afterRawWriteFault(config.fault, config.faultBlockMs),
   );
   const writer = new BatchWriter<RawEventDocument>((docs) => store.store(docs), config.worker.maxBatchEvents);
 

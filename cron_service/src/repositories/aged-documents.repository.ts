@@ -1,0 +1,48 @@
+import type mongoose from 'mongoose';
+import { boundedMongo, getRawEventModel } from '@analytics/common';
+import { getJobRunModel } from '../models/job-run.model';
+
+/** Documents of one collection that can be deleted by age, a bounded batch at a time. */
+export interface AgedDocuments {
+  /** The collection, for logs. */
+  collection: string;
+  /** Ids of at most `limit` documents older than `cutoff`, oldest first. One indexed round trip. */
+  findOldestIds(cutoff: Date, limit: number): Promise<unknown[]>;
+  /**
+   * Deletes those of `ids` that are still older than `cutoff` (the age filter is repeated, so a wrong id
+   * can never remove a recent document). One round trip.
+   */
+  deleteIds(ids: unknown[], cutoff: Date): Promise<number>;
+}
+
+function agedDocuments(collection: mongoose.Collection, field: string): AgedDocuments {
+  return {
+    collection: collection.collectionName,
+    async findOldestIds(cutoff, limit) {
+      // The projection only saves bandwidth on MongoDB (the test engine ignores it); nothing relies on it.
+      const docs = await boundedMongo(
+        collection
+          .find({ [field]: { $lt: cutoff } }, { projection: { _id: 1 } })
+          .sort({ [field]: 1 })
+          .limit(limit)
+          .toArray(),
+      );
+      return docs.map((doc) => doc._id as unknown);
+    },
+    async deleteIds(ids, cutoff) {
+      if (ids.length === 0) return 0;
+      const result = await boundedMongo(collection.deleteMany({ _id: { $in: ids }, [field]: { $lt: cutoff } }));
+      return result.deletedCount;
+    },
+  };
+}
+
+/** Raw events by their `timestamp` (indexed for this); rollups live elsewhere and are never touched. */
+export function rawEventsByAge(connection: mongoose.Connection): AgedDocuments {
+  return agedDocuments(getRawEventModel(connection).collection, 'timestamp');
+}
+
+/** The cron service's own run history, by `started_at`. */
+export function jobRunsByAge(connection: mongoose.Connection): AgedDocuments {
+  return agedDocuments(getJobRunModel(connection).collection, 'started_at');
+}
