@@ -21,6 +21,7 @@ import { createRollupRepository } from './repositories/rollup.repository';
 import { BatchWriter } from './services/batch-writer';
 import { EventStore } from './services/event-store.service';
 import { afterRawWriteFault } from './services/faults';
+import { WorkerSupervisor } from './services/worker-supervisor';
 
 export interface ProcessorService {
   app: Express;
@@ -73,25 +74,29 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
   const redis = createRedisConnection(config.redis.url, 'worker', { connectionName: 'processor_service' });
   const queue = new Queue(config.queueName, { connection: redis, prefix: config.redis.prefix });
   queue.on('error', () => undefined);
-  const workerRedis = createRedisConnection(config.redis.url, 'worker', {
-    connectionName: 'processor_service:worker',
-  });
-  const worker = new Worker(config.queueName, createEventProcessor(writer), {
-    connection: workerRedis,
-    prefix: config.redis.prefix,
-    concurrency: config.worker.concurrency,
-    lockDuration: config.worker.lockDurationMs,
-    stalledInterval: config.worker.stalledIntervalMs,
-    maxStalledCount: config.worker.maxStalledCount,
-  });
-  worker.on('error', (error) => logger.error('worker error', errorMeta(error)));
-  worker.on('failed', (job, error) => {
-    const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
-    logger.log(final ? 'error' : 'warn', final ? 'job failed for good' : 'job failed; will retry', {
-      job_id: job?.id,
-      attempts: job?.attemptsMade,
-      ...errorMeta(error),
+  const supervisor = new WorkerSupervisor(() => {
+    const workerRedis = createRedisConnection(config.redis.url, 'worker', {
+      connectionName: 'processor_service:worker',
     });
+    const worker = new Worker(config.queueName, createEventProcessor(writer), {
+      connection: workerRedis,
+      prefix: config.redis.prefix,
+      concurrency: config.worker.concurrency,
+      lockDuration: config.worker.lockDurationMs,
+      stalledInterval: config.worker.stalledIntervalMs,
+      maxStalledCount: config.worker.maxStalledCount,
+    });
+    worker.on('error', (error) => logger.error('worker error', errorMeta(error)));
+    worker.on('failed', (job, error) => {
+      const final =
+        !job || job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
+      logger.log(final ? 'error' : 'warn', final ? 'job failed for good' : 'job failed; will retry', {
+        job_id: job?.id,
+        attempts: job?.attemptsMade,
+        ...errorMeta(error),
+      });
+    });
+    return { worker, redis: workerRedis };
   });
 
   const app = createHealthApp(
@@ -103,16 +108,17 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
 
   return {
     app,
-    worker,
+    get worker() {
+      return supervisor.worker;
+    },
     queue,
     mongo,
     closers: [
       // Lets the jobs in hand finish (their batch write included) and takes no new ones.
-      { name: 'worker', close: () => worker.close() },
+      { name: 'worker', close: () => supervisor.close() },
       { name: 'batch writer', close: () => writer.whenIdle() },
       { name: 'queue', close: () => queue.close() },
-      // BullMQ leaves connections it was given open: ours to close.
-      { name: 'redis', close: () => Promise.all([closeRedis(redis), closeRedis(workerRedis)]) },
+      { name: 'redis', close: () => closeRedis(redis) },
       { name: 'mongodb', close: () => mongo.close() },
     ],
   };
