@@ -58,10 +58,17 @@ export const MAX_ERROR_DETAILS = 100;
 
 /** Turns Joi's error into the contract's details: one entry per problem, `events[3].path` style. */
 export function joiDetails(error: Joi.ValidationError, pathPrefix = ''): ErrorDetail[] {
-  return error.details.slice(0, MAX_ERROR_DETAILS).map((detail) => ({
-    field: formatPath([...detail.path, ...objectLevelField(detail.context)], pathPrefix),
-    message: detail.message,
-  }));
+  const seen = new Set<string>();
+  const details: ErrorDetail[] = [];
+  for (const detail of error.details) {
+    const field = formatPath([...detail.path, ...objectLevelField(detail.context)], pathPrefix);
+    // One problem per field: a rule that fails two ways (format, then calendar) says it once.
+    if (seen.has(field)) continue;
+    seen.add(field);
+    details.push({ field, message: detail.message });
+    if (details.length === MAX_ERROR_DETAILS) break;
+  }
+  return details;
 }
 
 /**

@@ -71,10 +71,12 @@ const envSchema = Joi.object<IngestionEnv>({
       'alternatives.match': `{#label} must be 0 (off) or at least ${EVENT_LIMITS.batchMaxEvents}`,
     }),
   TRUST_PROXY,
+  // At most 7 days: cron's retention (RETENTION_DAYS, at least 8) must never remove the raw events of an
+  // hour that can still receive events, or the processor's recount of that hour would miss them.
   EVENT_MAX_AGE_HOURS: Joi.number()
     .integer()
     .min(1)
-    .max(24 * 90)
+    .max(24 * 7)
     .default(24 * 7),
   // At most 5 s: the contract promises a new site is accepted within 5 seconds.
   SITE_REFRESH_INTERVAL_MS: Joi.number().integer().min(100).max(5000).default(2000),

@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import type mongoose from 'mongoose';
 import {
+  closeMongo,
   closeRedis,
   connectMongo,
   createRedisConnection,
@@ -73,7 +74,7 @@ export async function startIngestion(config: Readonly<IngestionConfig>): Promise
       { name: 'site refresh', close: () => sites.stop() },
       { name: 'queue', close: () => queue.close() },
       { name: 'redis', close: () => closeRedis(redis) },
-      { name: 'mongodb', close: () => mongo.close() },
+      { name: 'mongodb', close: () => closeMongo(mongo) },
     ],
   };
 }

@@ -91,6 +91,7 @@ const envSchema = Joi.object<ProcessorEnv>({
         'any.unknown': 'PROCESSOR_FAULT is refused when NODE_ENV=production',
       }),
     }),
+  PROCESSOR_FAULT_BLOCK_MS: Joi.number().integer().min(1).max(120_000).default(5000),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ProcessorConfig> {

@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Express } from 'express';
 import type mongoose from 'mongoose';
 import {
+  closeMongo,
   closeRedis,
   connectMongo,
   createHealthApp,
@@ -119,7 +120,7 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
       { name: 'batch writer', close: () => writer.whenIdle() },
       { name: 'queue', close: () => queue.close() },
       { name: 'redis', close: () => closeRedis(redis) },
-      { name: 'mongodb', close: () => mongo.close() },
+      { name: 'mongodb', close: () => closeMongo(mongo) },
     ],
   };
 }

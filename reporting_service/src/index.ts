@@ -1,4 +1,5 @@
 import {
+  closeMongo,
   closeServer,
   configureLogger,
   connectMongo,
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     ),
   );
   shutdown.add({ name: 'http', close: () => closeServer(server) });
-  shutdown.add({ name: 'mongodb', close: () => mongo.close() });
+  shutdown.add({ name: 'mongodb', close: () => closeMongo(mongo) });
 }
 
 void main();

@@ -50,3 +50,12 @@ export async function boundedMongo<T>(operation: Promise<T>, ms = MONGO_OPERATIO
     throw error;
   }
 }
+
+/** Closes politely, but forces the close after `ms` so a frozen server cannot hold up a shutdown. */
+export async function closeMongo(connection: mongoose.Connection, ms = 2000): Promise<void> {
+  try {
+    await withTimeout(connection.close(), ms, 'mongodb close');
+  } catch {
+    await connection.close(true).catch(() => undefined);
+  }
+}

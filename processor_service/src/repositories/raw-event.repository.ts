@@ -46,7 +46,9 @@ export interface RawEventRepository {
    * Stores each event once: an upsert keyed by (site_id, event_id) that only ever inserts. A resent or
    * retried event finds its document and changes nothing. One round trip.
    */
-  insertOnce(docs: RawEventDocument[]): Promise<{ inserted: number }>;
+  insertOnce(docs: RawEventDocument[]): Promise<{ inserted: number; insertedIndexes: Set<number> }>;
+  /** The stored documents of these (site_id, event_id) pairs. One round trip. */
+  findStored(keys: { site_id: string; event_id: string }[]): Promise<RawEventDocument[]>;
   /** Page views per hour-path key, counted from what is stored. One round trip. */
   countPageViews(hourPathKeys: string[]): Promise<Map<string, number>>;
 }
@@ -55,7 +57,7 @@ export function createRawEventRepository(connection: mongoose.Connection): RawEv
   const collection = getRawEventModel(connection).collection;
   return {
     async insertOnce(docs) {
-      if (docs.length === 0) return { inserted: 0 };
+      if (docs.length === 0) return { inserted: 0, insertedIndexes: new Set() };
       const result = await boundedMongo(
         collection.bulkWrite(
           docs.map((doc) => ({
@@ -68,7 +70,23 @@ export function createRawEventRepository(connection: mongoose.Connection): RawEv
           { ordered: false },
         ),
       );
-      return { inserted: result.upsertedCount };
+      return {
+        inserted: result.upsertedCount,
+        insertedIndexes: new Set(Object.keys(result.upsertedIds).map(Number)),
+      };
+    },
+    async findStored(keys) {
+      if (keys.length === 0) return [];
+      const wanted = new Set(keys.map((k) => `${k.site_id}\u0000${k.event_id}`));
+      const candidates = await boundedMongo(
+        collection
+          .find<RawEventDocument>({
+            site_id: { $in: [...new Set(keys.map((k) => k.site_id))] },
+            event_id: { $in: keys.map((k) => k.event_id) },
+          })
+          .toArray(),
+      );
+      return candidates.filter((doc) => wanted.has(`${doc.site_id}\u0000${doc.event_id}`));
     },
     async countPageViews(hourPathKeys) {
       const counts = new Map<string, number>();

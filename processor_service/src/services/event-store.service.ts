@@ -12,9 +12,9 @@ export interface StoreResult {
 
 /**
  * Persists a batch of events and brings every rollup they touch up to date, exactly, in five round trips
- * whatever the batch size:
+ * whatever the batch size (six when the batch holds events stored before):
  *
- * 1. raw events: insert-once upserts keyed by (site_id, event_id);
+ * 1. raw events: insert-once upserts keyed by (site_id, event_id) (then read back those already stored);
  * 2. recount the page views of every hour-path the batch touches, from the raw events;
  * 3. raise each hourly view rollup to its recount (never lower), add each user to its hour and day sets;
  * 4. sum the hourly rollups of every day-path the batch touches;
@@ -31,14 +31,30 @@ export class EventStore {
     private readonly afterRawWrite: AfterRawWriteHook = () => undefined,
   ) {}
 
+  /**
+   * The rollups follow what is stored, not what was delivered: an event this write inserted is stored as
+   * delivered; for the others (a resent id, possibly with other content, or a retry of this very batch)
+   * the stored version is read back. One more round trip, only for batches holding such events.
+   */
+  private async storedVersions(
+    docs: RawEventDocument[],
+    insertedIndexes: Set<number>,
+  ): Promise<RawEventDocument[]> {
+    const inserted = docs.filter((_, i) => insertedIndexes.has(i));
+    if (inserted.length === docs.length) return docs;
+    const others = docs.filter((_, i) => !insertedIndexes.has(i));
+    return [...inserted, ...(await this.rawEvents.findStored(others))];
+  }
+
   async store(docs: RawEventDocument[]): Promise<StoreResult> {
     const started = Date.now();
-    const { inserted } = await this.rawEvents.insertOnce(docs);
+    const { inserted, insertedIndexes } = await this.rawEvents.insertOnce(docs);
     await this.afterRawWrite();
+    const stored = await this.storedVersions(docs, insertedIndexes);
 
     const hourly = new Map<string, { siteId: string; hour: string; day: string; path: string }>();
     const users = new Map<string, UserSeen>();
-    for (const doc of docs) {
+    for (const doc of stored) {
       if (doc.hp_key !== undefined && doc.path !== undefined) {
         hourly.set(doc.hp_key, { siteId: doc.site_id, hour: doc.hour, day: doc.day, path: doc.path });
       }
@@ -87,6 +103,7 @@ export class EventStore {
     await this.rollups.apply(dayViews, []);
 
     logger.debug('batch persisted', {
+      duplicates: docs.length - inserted,
       events: docs.length,
       inserted,
       hourPaths: hourViews.length,
