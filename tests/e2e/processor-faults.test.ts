@@ -67,11 +67,20 @@ describe('the processor in this process', () => {
     const [first] = pageViews(site, 1, 'changed');
     await system.queue.add(JOBS.ingestEvents, job([first!]));
     await waitForDrain(system.queue);
-    await system.queue.add(JOBS.ingestEvents, job([{ ...first!, user_id: 'someone-else', path: '/elsewhere' }]));
+    await system.queue.add(
+      JOBS.ingestEvents,
+      job([{ ...first!, user_id: 'someone-else', path: '/elsewhere' }]),
+    );
     await waitForDrain(system.queue);
     await expectExact(system, site, [first!]);
-    const res = await system.report.get(`/stats?site_id=${site.siteId}`).set('authorization', `Bearer ${site.readKey}`);
-    expect(res.body).toMatchObject({ total_views: 1, unique_users: 1, top_paths: [{ path: first!.path, views: 1 }] });
+    const res = await system.report
+      .get(`/stats?site_id=${site.siteId}`)
+      .set('authorization', `Bearer ${site.readKey}`);
+    expect(res.body).toMatchObject({
+      total_views: 1,
+      unique_users: 1,
+      top_paths: [{ path: first!.path, views: 1 }],
+    });
   });
 
   it('when a batch fails between the raw write and the rollup write, then the retry leaves exact numbers', async () => {
