@@ -23,3 +23,4 @@ export * from './http/json-body';
 export * from './events/buckets';
 export * from './models/raw-event.model';
 export * from './models/rollup.model';
+export * from './http/client-errors';

@@ -1,4 +1,5 @@
 import {
+  answerClientErrorsWithJson,
   closeServer,
   configureLogger,
   createShutdown,
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     logger.info('processor listening', { port: config.port, concurrency: config.worker.concurrency });
     signalReady();
   });
+  answerClientErrorsWithJson(server);
   server.on('error', (error) =>
     exitOnStartupFailure(
       SERVICE_NAME,

@@ -1,4 +1,5 @@
 import {
+  answerClientErrorsWithJson,
   closeMongo,
   closeServer,
   configureLogger,
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     logger.info('reporting listening', { port: config.port });
     signalReady();
   });
+  answerClientErrorsWithJson(server);
   server.on('error', (error) =>
     exitOnStartupFailure(
       SERVICE_NAME,

@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { AppError } from '../errors';
 
 /** Every limit of an event, as the contract states it; docs/api.md lists the same numbers. */
 export const EVENT_LIMITS = Object.freeze({
@@ -65,4 +66,17 @@ export function hasOwnProtoKey(value: unknown): boolean {
   return (
     typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, '__proto__')
   );
+}
+
+/**
+ * 400 naming each listed object (`at` is its path, '' for the body itself) that has an own `__proto__`
+ * key: call it before Joi, which would drop the key without a word.
+ */
+export function rejectOwnProtoKeys(objects: { value: unknown; at: string }[]): void {
+  const details = objects
+    .filter((o) => hasOwnProtoKey(o.value))
+    .map((o) => ({ field: o.at ? `${o.at}.__proto__` : '__proto__', message: 'is not allowed' }));
+  if (details.length > 0) {
+    throw new AppError('validation-failed', `Invalid ${details[0]!.field}`, { status: 400, details });
+  }
 }

@@ -3,11 +3,10 @@ import type Joi from 'joi';
 import {
   AppError,
   canonicalEventType,
-  hasOwnProtoKey,
+  rejectOwnProtoKeys,
   setContextValue,
   statisticPath,
   validationError,
-  type ErrorDetail,
   type TrackedEvent,
 } from '@analytics/common';
 import type { EventQueue } from '../repositories/event-queue.repository';
@@ -133,16 +132,13 @@ export class EventIntake {
   }
 }
 
-function rejectProtoKeys(value: unknown, at: string): void {
-  const found: ErrorDetail[] = [];
-  if (hasOwnProtoKey(value))
-    found.push({ field: at ? `${at}.__proto__` : '__proto__', message: 'is not allowed' });
-  const props = (value as { props?: unknown } | null)?.props;
-  if (hasOwnProtoKey(props))
-    found.push({ field: `${at ? `${at}.` : ''}props.__proto__`, message: 'is not allowed' });
-  if (found.length > 0) {
-    throw new AppError('validation-failed', `Invalid ${found[0]!.field}`, { status: 400, details: found });
-  }
+/** The body, and each event and its props, may not carry an own `__proto__` key. */
+function rejectProtoKeys(event: unknown, at: string): void {
+  const props = (event as { props?: unknown } | null)?.props;
+  rejectOwnProtoKeys([
+    { value: event, at },
+    { value: props, at: at ? `${at}.props` : 'props' },
+  ]);
 }
 
 function requireSameSite(keySiteId: string, events: { field: string; siteId: string }[]): void {

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type mongoose from 'mongoose';
-import { AppError, validationError } from '@analytics/common';
+import { AppError, rejectOwnProtoKeys, validationError } from '@analytics/common';
 import { assertMayRead, type Reader } from '../middlewares/read-auth';
 import { getSiteStats } from '../queries/get-site-stats.query';
 import type { SiteRepository } from '../repositories/site.repository';
@@ -14,6 +14,7 @@ export function createStatsController(
 ): { getStats: RequestHandler } {
   return {
     async getStats(req, res) {
+      rejectOwnProtoKeys([{ value: req.query, at: '' }]);
       const { value: query, error } = statsQuerySchema.validate({ ...req.query });
       if (error) throw validationError(error);
       assertMayRead(res.locals.reader as Reader, query.site_id);
