@@ -1,5 +1,6 @@
 import express, { type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { errorHandler, notFound } from './error-handler';
 import { requestContext } from './request-context';
 import { withTimeout } from '../timeout';
@@ -35,14 +36,33 @@ export async function runHealthChecks(
 /** Figures a service adds to its health report (queue depth, last runs...); failures are left out. */
 export type HealthDetails = () => Promise<Record<string, unknown>>;
 
+/** Memory and event-loop delay of this process, for operators and the soak test. */
+function runtimeFigures(delay: IntervalHistogram): Record<string, number> {
+  const memory = process.memoryUsage();
+  const figures = {
+    rss_bytes: memory.rss,
+    heap_used_bytes: memory.heapUsed,
+    event_loop_delay_p50_ms: Math.round(delay.percentile(50) / 1e4) / 100,
+    event_loop_delay_p99_ms: Math.round(delay.percentile(99) / 1e4) / 100,
+    event_loop_delay_max_ms: Math.round(delay.max / 1e4) / 100,
+  };
+  // Each report covers the time since the previous one.
+  delay.reset();
+  return figures;
+}
+
 export function healthHandler(checks: Record<string, HealthCheck>, details?: HealthDetails): RequestHandler {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
   return async (_req, res) => {
     const [report, extra] = await Promise.all([
       runHealthChecks(checks),
       details ? withTimeout(details(), HEALTH_CHECK_TIMEOUT_MS, 'health details').catch(() => ({})) : {},
     ]);
     res.setHeader('Cache-Control', 'no-store');
-    res.status(report.status === 'ok' ? 200 : 503).json({ ...extra, ...report });
+    res
+      .status(report.status === 'ok' ? 200 : 503)
+      .json({ ...extra, runtime: runtimeFigures(delay), ...report });
   };
 }
 

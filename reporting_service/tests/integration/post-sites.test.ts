@@ -103,6 +103,10 @@ describe('GET /health', () => {
   it('when MongoDB answers, then 200 with the mongodb check', async () => {
     const res = await h.http.get('/health');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok', checks: { mongodb: 'ok' } });
+    expect(res.body).toEqual({
+      status: 'ok',
+      checks: { mongodb: 'ok' },
+      runtime: expect.objectContaining({ rss_bytes: expect.any(Number) }),
+    });
   });
 });
