@@ -17,7 +17,7 @@ module.exports = {
     '^@analytics/common/testing$': '<rootDir>/common/src/testing/index.ts',
   },
   testMatch: ['<rootDir>/*/tests/**/*.test.ts', '<rootDir>/tests/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/tests/faults/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/tests/faults/', '<rootDir>/tests/soak/'],
   setupFilesAfterEnv: ['<rootDir>/common/src/testing/jest-quiet-logs.ts'],
   globalSetup: '<rootDir>/common/src/testing/jest-global-setup.ts',
   globalTeardown: '<rootDir>/common/src/testing/jest-global-teardown.ts',

@@ -5,7 +5,7 @@ const base = require('./jest.config.js');
 module.exports = {
   ...base,
   testMatch: ['<rootDir>/tests/faults/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/tests/soak/'],
   // Each case starts its own servers; the shared ones of the main suite are not needed.
   globalSetup: undefined,
   globalTeardown: undefined,

@@ -5,7 +5,9 @@ import { Queue } from 'bullmq';
 import type mongoose from 'mongoose';
 import { connectMongo } from '@analytics/common';
 import {
+  dropTestDatabase,
   getFreePort,
+  uniqueTestNames,
   insertTestSite,
   mongoUriWithDatabase,
   spawnService,
@@ -40,7 +42,8 @@ export const ADMIN_API_KEY = 'fault-suite-admin-key-0123456789';
 export class Cluster {
   readonly services: RunningService[] = [];
   redis!: TestRedis;
-  mongoServer!: TestMongo;
+  /** The engine this cluster started; undefined when TEST_MONGODB_URI points at a MongoDB of the caller's. */
+  mongoServer?: TestMongo;
   mongo!: mongoose.Connection;
   queue!: Queue;
   site!: TestSite;
@@ -55,8 +58,9 @@ export class Cluster {
       appendfsync: this.options.appendfsync ?? 'everysec',
       dir: this.redisDir,
     });
-    this.mongoServer = await startTestMongo();
-    const uri = mongoUriWithDatabase(this.mongoServer.uri, 'faults');
+    const external = process.env.TEST_MONGODB_URI;
+    if (!external) this.mongoServer = await startTestMongo();
+    const uri = mongoUriWithDatabase(external ?? this.mongoServer!.uri, uniqueTestNames('faults').database);
     this.env = {
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
@@ -107,6 +111,7 @@ export class Cluster {
     for (const service of this.services) service.kill();
     await Promise.all(this.services.map((s) => s.exited));
     await this.queue?.close().catch(() => undefined);
+    if (!this.mongoServer) await dropTestDatabase(this.mongo);
     await this.mongo?.close().catch(() => undefined);
     await this.redis?.stop();
     await this.mongoServer?.stop();
