@@ -24,3 +24,4 @@ export * from './events/buckets';
 export * from './models/raw-event.model';
 export * from './models/rollup.model';
 export * from './http/client-errors';
+export * from './service-runner';

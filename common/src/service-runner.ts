@@ -1,0 +1,54 @@
+import type { Express } from 'express';
+import { loadConfigOrExit } from './config/load-config';
+import { answerClientErrorsWithJson } from './http/client-errors';
+import { configureLogger, logger, type LogLevel } from './logger';
+import { closeServer, createShutdown, signalReady, type ShutdownStep } from './shutdown';
+import { exitOnStartupFailure, redactUri, StartupError } from './startup';
+
+/** What a service's start function hands back: its HTTP app and how to close what it opened. */
+export interface StartedService {
+  app: Express;
+  /** In shutdown order; they run after the HTTP server has stopped accepting. */
+  closers: ShutdownStep[];
+  /** Extra fields of the "listening" log line. */
+  describe?: () => Record<string, unknown>;
+}
+
+export interface ServiceDefinition<C extends { port: number; logLevel: LogLevel; mongodbUri: string }> {
+  name: string;
+  loadConfig: () => C;
+  start: (config: C) => Promise<StartedService>;
+}
+
+/**
+ * The whole life of a service process, the same for all four: configuration (one line and exit 1 when
+ * invalid), logger, signal handling, start (one line and exit 1 when a dependency is unreachable),
+ * listen, pm2's ready signal, and on SIGTERM/SIGINT: stop accepting, finish what was accepted, close
+ * the rest, exit 0.
+ */
+export async function runService<C extends { port: number; logLevel: LogLevel; mongodbUri: string }>(
+  definition: ServiceDefinition<C>,
+): Promise<void> {
+  const { name } = definition;
+  const config = loadConfigOrExit(definition.loadConfig, name);
+  configureLogger({ service: name, level: config.logLevel });
+  const shutdown = createShutdown();
+  shutdown.handleSignals();
+
+  const service = await definition.start(config).catch((error: unknown) => {
+    if (error instanceof StartupError) {
+      exitOnStartupFailure(name, `${error.what} at ${redactUri(config.mongodbUri)}`, error.cause, error.hint);
+    }
+    throw error;
+  });
+  const server = service.app.listen(config.port, () => {
+    logger.info('listening', { port: config.port, ...service.describe?.() });
+    signalReady();
+  });
+  answerClientErrorsWithJson(server);
+  server.on('error', (error) =>
+    exitOnStartupFailure(name, `cannot listen on port ${config.port}`, error, 'Free the port or set PORT.'),
+  );
+  shutdown.add({ name: 'http', close: () => closeServer(server) });
+  for (const closer of service.closers) shutdown.add(closer);
+}

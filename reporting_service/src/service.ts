@@ -1,0 +1,27 @@
+import { closeMongo, connectMongo, logger, StartupError, type StartedService } from '@analytics/common';
+import type mongoose from 'mongoose';
+import { createApp } from './app';
+import type { ReportingConfig } from './config';
+
+export interface ReportingService extends StartedService {
+  mongo: mongoose.Connection;
+}
+
+/** Connects MongoDB and builds the app; index.ts starts here. */
+export async function startReporting(config: Readonly<ReportingConfig>): Promise<ReportingService> {
+  if (config.adminApiKey === undefined) {
+    logger.warn('ADMIN_API_KEY is not set: site administration is open to anyone who can reach this port', {
+      hint: 'set ADMIN_API_KEY (required when NODE_ENV=production)',
+    });
+  }
+  const mongo = await connectMongo(config.mongodbUri, { appName: 'reporting_service' }).catch(
+    (error: unknown) => {
+      throw new StartupError('cannot reach MongoDB', 'Start MongoDB or set MONGODB_URI.', error);
+    },
+  );
+  return {
+    app: createApp({ config, mongo }),
+    mongo,
+    closers: [{ name: 'mongodb', close: () => closeMongo(mongo) }],
+  };
+}
