@@ -3,7 +3,7 @@ import { loadConfigOrExit } from './config/load-config';
 import { answerClientErrorsWithJson } from './http/client-errors';
 import { configureLogger, logger, type LogLevel } from './logger';
 import { closeServer, createShutdown, signalReady, type ShutdownStep } from './shutdown';
-import { exitOnStartupFailure, redactUri, StartupError } from './startup';
+import { exitOnStartupFailure, StartupError } from './startup';
 
 /** What a service's start function hands back: its HTTP app and how to close what it opened. */
 export interface StartedService {
@@ -14,7 +14,7 @@ export interface StartedService {
   describe?: () => Record<string, unknown>;
 }
 
-export interface ServiceDefinition<C extends { port: number; logLevel: LogLevel; mongodbUri: string }> {
+export interface ServiceDefinition<C extends { port: number; logLevel: LogLevel }> {
   name: string;
   loadConfig: () => C;
   start: (config: C) => Promise<StartedService>;
@@ -26,7 +26,7 @@ export interface ServiceDefinition<C extends { port: number; logLevel: LogLevel;
  * listen, pm2's ready signal, and on SIGTERM/SIGINT: stop accepting, finish what was accepted, close
  * the rest, exit 0.
  */
-export async function runService<C extends { port: number; logLevel: LogLevel; mongodbUri: string }>(
+export async function runService<C extends { port: number; logLevel: LogLevel }>(
   definition: ServiceDefinition<C>,
 ): Promise<void> {
   const { name } = definition;
@@ -37,7 +37,7 @@ export async function runService<C extends { port: number; logLevel: LogLevel; m
 
   const service = await definition.start(config).catch((error: unknown) => {
     if (error instanceof StartupError) {
-      exitOnStartupFailure(name, `${error.what} at ${redactUri(config.mongodbUri)}`, error.cause, error.hint);
+      exitOnStartupFailure(name, error.what, error.cause, error.hint);
     }
     throw error;
   });

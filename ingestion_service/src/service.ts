@@ -4,11 +4,12 @@ import type mongoose from 'mongoose';
 import {
   closeMongo,
   closeRedis,
-  connectMongo,
+  connectMongoAtStart,
   createRedisConnection,
   logger,
   waitForRedisReady,
   pingMongo,
+  redactUri,
   StartupError,
   type ShutdownStep,
 } from '@analytics/common';
@@ -32,15 +33,15 @@ export interface IngestionService {
 
 /** Connects everything ingestion needs and builds the app; index.ts and the tests both start here. */
 export async function startIngestion(config: Readonly<IngestionConfig>): Promise<IngestionService> {
-  const mongo = await connectMongo(config.mongodbUri, { appName: 'ingestion_service' }).catch(
-    (error: unknown) => {
-      throw new StartupError('cannot reach MongoDB', 'Start MongoDB or set MONGODB_URI.', error);
-    },
-  );
+  const mongo = await connectMongoAtStart(config.mongodbUri, 'ingestion_service');
   const sites = new SiteKeyCache(createSiteRepository(mongo), config.sites.refreshIntervalMs);
   await sites.start().catch(async (error: unknown) => {
     await mongo.close();
-    throw new StartupError('cannot read the sites from MongoDB', 'Check MONGODB_URI.', error);
+    throw new StartupError(
+      `cannot read the sites from MongoDB at ${redactUri(config.mongodbUri)}`,
+      'Check MONGODB_URI.',
+      error,
+    );
   });
 
   // Redis may come later: the producer reconnects by itself and answers 503 until then.

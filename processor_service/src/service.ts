@@ -4,14 +4,13 @@ import type mongoose from 'mongoose';
 import {
   closeMongo,
   closeRedis,
-  connectMongo,
+  connectMongoAtStart,
   createHealthApp,
   createRedisConnection,
   errorMeta,
   logger,
   pingMongo,
   pingRedis,
-  StartupError,
   type RawEventDocument,
   type ShutdownStep,
 } from '@analytics/common';
@@ -59,11 +58,7 @@ export async function queueFigures(queue: Queue): Promise<QueueFigures> {
 
 /** Connects MongoDB and Redis, starts the worker and builds the health app; index.ts and tests start here. */
 export async function startProcessor(config: Readonly<ProcessorConfig>): Promise<ProcessorService> {
-  const mongo = await connectMongo(config.mongodbUri, { appName: 'processor_service' }).catch(
-    (error: unknown) => {
-      throw new StartupError('cannot reach MongoDB', 'Start MongoDB or set MONGODB_URI.', error);
-    },
-  );
+  const mongo = await connectMongoAtStart(config.mongodbUri, 'processor_service');
   const store = new EventStore(
     createRawEventRepository(mongo),
     createRollupRepository(mongo),

@@ -1,4 +1,4 @@
-import { closeMongo, connectMongo, logger, StartupError, type StartedService } from '@analytics/common';
+import { closeMongo, connectMongoAtStart, logger, type StartedService } from '@analytics/common';
 import type mongoose from 'mongoose';
 import { createApp } from './app';
 import type { ReportingConfig } from './config';
@@ -14,11 +14,7 @@ export async function startReporting(config: Readonly<ReportingConfig>): Promise
       hint: 'set ADMIN_API_KEY (required when NODE_ENV=production)',
     });
   }
-  const mongo = await connectMongo(config.mongodbUri, { appName: 'reporting_service' }).catch(
-    (error: unknown) => {
-      throw new StartupError('cannot reach MongoDB', 'Start MongoDB or set MONGODB_URI.', error);
-    },
-  );
+  const mongo = await connectMongoAtStart(config.mongodbUri, 'reporting_service');
   return {
     app: createApp({ config, mongo }),
     mongo,

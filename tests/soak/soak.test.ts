@@ -48,8 +48,6 @@ it(
           MAX_BATCH_EVENTS: '2000',
         }),
       };
-      const url = `${services.ingestion.url}/events`;
-      const headers = { 'x-api-key': cluster.site.writeKey };
       const ledger = new Ledger();
 
       // 1. The maximum: 5 s closed loop with 16 connections sending batches of BATCH.

@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { databaseUnavailable } from '../errors';
+import { redactUri, StartupError } from '../startup';
 import { TimeoutError, withTimeout } from '../timeout';
 
 /** Upper bound on any one MongoDB operation, so a frozen server becomes a 503, never a hang. */
@@ -57,5 +58,18 @@ export async function closeMongo(connection: mongoose.Connection, ms = 2000): Pr
     await withTimeout(connection.close(), ms, 'mongodb close');
   } catch {
     await connection.close(true).catch(() => undefined);
+  }
+}
+
+/** connectMongo for a service start: an unreachable server is a StartupError saying what to do. */
+export async function connectMongoAtStart(uri: string, appName: string): Promise<mongoose.Connection> {
+  try {
+    return await connectMongo(uri, { appName });
+  } catch (error) {
+    throw new StartupError(
+      `cannot reach MongoDB at ${redactUri(uri)}`,
+      'Start MongoDB or set MONGODB_URI.',
+      error,
+    );
   }
 }

@@ -19,6 +19,8 @@ export interface JobResult {
 export interface JobContext {
   /** Aborted on shutdown: a long job stops between two batches instead of holding the exit. */
   signal: AbortSignal;
+  /** The job counts into this as it goes, so a run that fails halfway still records what it removed. */
+  progress: JobResult;
 }
 
 export interface CronJob {
@@ -30,7 +32,7 @@ export interface CronJob {
    * large backlog can outlast its interval; two would only compete for the same documents).
    */
   exclusive: boolean;
-  run(context: JobContext): Promise<JobResult>;
+  run(context: JobContext): Promise<void>;
 }
 
 /** Thrown into a running job when the service shuts down; the run is recorded as an error. */

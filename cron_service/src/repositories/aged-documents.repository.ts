@@ -2,17 +2,20 @@ import type mongoose from 'mongoose';
 import { boundedMongo, getRawEventModel } from '@analytics/common';
 import { getJobRunModel } from '../models/job-run.model';
 
+/** Raw events and job runs both get MongoDB's default ObjectId. */
+type DocumentId = mongoose.Types.ObjectId;
+
 /** Documents of one collection that can be deleted by age, a bounded batch at a time. */
 export interface AgedDocuments {
   /** The collection, for logs. */
   collection: string;
   /** Ids of at most `limit` documents older than `cutoff`, oldest first. One indexed round trip. */
-  findOldestIds(cutoff: Date, limit: number): Promise<unknown[]>;
+  findOldestIds(cutoff: Date, limit: number): Promise<DocumentId[]>;
   /**
    * Deletes those of `ids` that are still older than `cutoff` (the age filter is repeated, so a wrong id
    * can never remove a recent document). One round trip.
    */
-  deleteIds(ids: unknown[], cutoff: Date): Promise<number>;
+  deleteIds(ids: DocumentId[], cutoff: Date): Promise<number>;
 }
 
 function agedDocuments(collection: mongoose.Collection, field: string): AgedDocuments {
@@ -27,11 +30,13 @@ function agedDocuments(collection: mongoose.Collection, field: string): AgedDocu
           .limit(limit)
           .toArray(),
       );
-      return docs.map((doc) => doc._id as unknown);
+      return docs.map((doc) => doc._id);
     },
     async deleteIds(ids, cutoff) {
       if (ids.length === 0) return 0;
-      const result = await boundedMongo(collection.deleteMany({ _id: { $in: ids }, [field]: { $lt: cutoff } }));
+      const result = await boundedMongo(
+        collection.deleteMany({ _id: { $in: ids }, [field]: { $lt: cutoff } }),
+      );
       return result.deletedCount;
     },
   };

@@ -1,0 +1,19 @@
+import type mongoose from 'mongoose';
+import type { CronConfig } from '../config';
+import type { CronJob, CronJobName } from './cron-job';
+import { createHeartbeatJob } from './heartbeat.job';
+import { createRetentionJob } from './retention.job';
+
+export * from './cron-job';
+
+/** Every job with its schedule, built from the configuration; the scheduler, the worker and the CLI share it. */
+export function createCronJobs(
+  mongo: mongoose.Connection,
+  config: Readonly<CronConfig>,
+  now: () => Date = () => new Date(),
+): Record<CronJobName, CronJob> {
+  return {
+    retention: createRetentionJob({ mongo, config, now }),
+    heartbeat: createHeartbeatJob(config.heartbeat.intervalMs),
+  };
+}
