@@ -25,3 +25,4 @@ export * from './models/raw-event.model';
 export * from './models/rollup.model';
 export * from './http/client-errors';
 export * from './service-runner';
+export * from './faults';

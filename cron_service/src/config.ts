@@ -7,6 +7,7 @@ import {
   QUEUE_NAME,
   REDIS_PREFIX,
   REDIS_URL,
+  faultModeVariable,
   freezeDeep,
   loadEnvFile,
   parseEnv,
@@ -38,6 +39,8 @@ export interface CronConfig {
   heartbeat: { intervalMs: number };
   /** Job runs older than this are removed from job_runs by the retention job. */
   jobHistoryDays: number;
+  /** Test-only fault injection (refused when NODE_ENV=production). */
+  fault: CronFault | undefined;
 }
 
 interface CronEnv {
@@ -54,7 +57,15 @@ interface CronEnv {
   RETENTION_BATCH_PAUSE_MS: number;
   HEARTBEAT_INTERVAL_MS: number;
   JOB_HISTORY_DAYS: number;
+  CRON_FAULT?: CronFault;
 }
+
+/**
+ * - hang: every job run starts and never finishes (until shutdown), so /health reports it overdue;
+ * - fail-database: every job run fails at its database step, and is recorded as an error.
+ */
+export const CRON_FAULTS = ['hang', 'fail-database'] as const;
+export type CronFault = (typeof CRON_FAULTS)[number];
 
 const envSchema = Joi.object<CronEnv>({
   NODE_ENV,
@@ -77,6 +88,7 @@ const envSchema = Joi.object<CronEnv>({
   RETENTION_BATCH_PAUSE_MS: Joi.number().integer().min(0).max(60_000).default(100),
   HEARTBEAT_INTERVAL_MS: Joi.number().integer().min(MIN_INTERVAL_MS).default(60_000),
   JOB_HISTORY_DAYS: Joi.number().integer().min(1).max(3650).default(30),
+  CRON_FAULT: faultModeVariable('CRON_FAULT', CRON_FAULTS),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<CronConfig> {
@@ -97,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<CronC
     },
     heartbeat: { intervalMs: e.HEARTBEAT_INTERVAL_MS },
     jobHistoryDays: e.JOB_HISTORY_DAYS,
+    fault: e.CRON_FAULT,
   });
 }
 

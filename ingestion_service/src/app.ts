@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { errorHandler, healthHandler, notFound, requestContext, type HealthCheck } from '@analytics/common';
 import type { IngestionConfig } from './config';
 import { createEventController } from './controllers/event.controller';
+import { injectFaults } from './middlewares/fault-injection';
 import { createSiteRateLimiter, ipRateLimit } from './middlewares/rate-limit';
 import type { EventQueue } from './repositories/event-queue.repository';
 import { createEventRouter } from './routes/event.route';
@@ -48,6 +49,7 @@ export function createApp(deps: IngestionDeps): Express {
     maxEventAgeMs: config.events.maxAgeMs,
   });
   app.get('/health', healthHandler(deps.checks));
+  app.post(['/event', '/events'], injectFaults(config.fault));
   app.use(
     createEventRouter(
       createEventController(intake),

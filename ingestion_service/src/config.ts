@@ -8,6 +8,8 @@ import {
   QUEUE_NAME,
   REDIS_PREFIX,
   REDIS_URL,
+  faultModeVariable,
+  faultShareVariable,
   freezeDeep,
   loadEnvFile,
   parseEnv,
@@ -33,7 +35,16 @@ export interface IngestionConfig {
   trustProxy: TrustProxySetting;
   events: { maxAgeMs: number };
   sites: { refreshIntervalMs: number };
+  /** Test-only fault injection (refused when NODE_ENV=production). */
+  fault: { mode: IngestionFault | undefined; rate: number };
 }
+
+/**
+ * - unavailable: POST /event and /events answer 503, as with Redis down (at INGESTION_FAULT_RATE);
+ * - error: they answer 500, as a bug would (at INGESTION_FAULT_RATE).
+ */
+export const INGESTION_FAULTS = ['unavailable', 'error'] as const;
+export type IngestionFault = (typeof INGESTION_FAULTS)[number];
 
 interface IngestionEnv {
   NODE_ENV: IngestionConfig['nodeEnv'];
@@ -49,6 +60,8 @@ interface IngestionEnv {
   TRUST_PROXY: string;
   EVENT_MAX_AGE_HOURS: number;
   SITE_REFRESH_INTERVAL_MS: number;
+  INGESTION_FAULT?: IngestionFault;
+  INGESTION_FAULT_RATE: number;
 }
 
 const envSchema = Joi.object<IngestionEnv>({
@@ -80,6 +93,8 @@ const envSchema = Joi.object<IngestionEnv>({
     .default(24 * 7),
   // At most 5 s: the contract promises a new site is accepted within 5 seconds.
   SITE_REFRESH_INTERVAL_MS: Joi.number().integer().min(100).max(5000).default(2000),
+  INGESTION_FAULT: faultModeVariable('INGESTION_FAULT', INGESTION_FAULTS),
+  INGESTION_FAULT_RATE: faultShareVariable(1),
 });
 
 /** Reads the environment (then `ingestion_service/.env`), validated; throws ConfigError listing every problem. */
@@ -97,5 +112,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Inges
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     events: { maxAgeMs: e.EVENT_MAX_AGE_HOURS * 3600 * 1000 },
     sites: { refreshIntervalMs: e.SITE_REFRESH_INTERVAL_MS },
+    fault: { mode: e.INGESTION_FAULT, rate: e.INGESTION_FAULT_RATE },
   });
 }

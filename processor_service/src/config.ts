@@ -7,6 +7,8 @@ import {
   QUEUE_NAME,
   REDIS_PREFIX,
   REDIS_URL,
+  faultModeVariable,
+  faultShareVariable,
   freezeDeep,
   loadEnvFile,
   parseEnv,
@@ -34,6 +36,8 @@ export interface ProcessorConfig {
   /** Test-only fault injection (refused when NODE_ENV=production). */
   fault: ProcessorFault | undefined;
   faultBlockMs: number;
+  faultDelayMs: number;
+  faultShare: number;
 }
 
 interface ProcessorEnv {
@@ -51,6 +55,8 @@ interface ProcessorEnv {
   WORKER_MAX_STALLED_COUNT: number;
   PROCESSOR_FAULT?: ProcessorFault;
   PROCESSOR_FAULT_BLOCK_MS: number;
+  PROCESSOR_FAULT_DELAY_MS: number;
+  PROCESSOR_FAULT_SHARE: number;
 }
 
 /**
@@ -58,12 +64,18 @@ interface ProcessorEnv {
  *   rollup write, as a `kill -9` at the worst moment would leave it;
  * - fail-after-raw-write-once: the first batch throws at that point instead (the jobs are retried);
  * - block-after-raw-write: the first batch blocks the event loop for PROCESSOR_FAULT_BLOCK_MS there, past
- *   the job lock, so another worker takes the jobs over while this one still holds them.
+ *   the job lock, so another worker takes the jobs over while this one still holds them;
+ * - crash-at-start: the process exits (code 86) before it connects to anything;
+ * - slow-batches: every batch waits PROCESSOR_FAULT_DELAY_MS before its writes;
+ * - reject-payloads: a share (PROCESSOR_FAULT_SHARE) of jobs is rejected as malformed (failed, no retry).
  */
 export const PROCESSOR_FAULTS = [
   'crash-after-raw-write',
   'fail-after-raw-write-once',
   'block-after-raw-write',
+  'crash-at-start',
+  'slow-batches',
+  'reject-payloads',
 ] as const;
 export type ProcessorFault = (typeof PROCESSOR_FAULTS)[number];
 
@@ -82,16 +94,10 @@ const envSchema = Joi.object<ProcessorEnv>({
   WORKER_STALLED_INTERVAL_MS: Joi.number().integer().min(1000).default(30_000),
   // Above BullMQ's 1: a job whose worker was killed twice is retried rather than failed.
   WORKER_MAX_STALLED_COUNT: Joi.number().integer().min(1).max(100).default(5),
-  PROCESSOR_FAULT: Joi.string()
-    .empty('')
-    .valid(...PROCESSOR_FAULTS)
-    .when('NODE_ENV', {
-      is: 'production',
-      then: Joi.forbidden().messages({
-        'any.unknown': 'PROCESSOR_FAULT is refused when NODE_ENV=production',
-      }),
-    }),
+  PROCESSOR_FAULT: faultModeVariable('PROCESSOR_FAULT', PROCESSOR_FAULTS),
   PROCESSOR_FAULT_BLOCK_MS: Joi.number().integer().min(1).max(120_000).default(5000),
+  PROCESSOR_FAULT_DELAY_MS: Joi.number().integer().min(1).max(120_000).default(2000),
+  PROCESSOR_FAULT_SHARE: faultShareVariable(0.5),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ProcessorConfig> {
@@ -113,5 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Proce
     },
     fault: e.PROCESSOR_FAULT,
     faultBlockMs: e.PROCESSOR_FAULT_BLOCK_MS,
+    faultDelayMs: e.PROCESSOR_FAULT_DELAY_MS,
+    faultShare: e.PROCESSOR_FAULT_SHARE,
   });
 }

@@ -20,7 +20,7 @@ import { createRawEventRepository } from './repositories/raw-event.repository';
 import { createRollupRepository } from './repositories/rollup.repository';
 import { BatchWriter } from './services/batch-writer';
 import { EventStore } from './services/event-store.service';
-import { afterRawWriteFault } from './services/faults';
+import { createProcessorFaults } from './services/faults';
 import { WorkerSupervisor } from './services/worker-supervisor';
 
 export interface ProcessorService {
@@ -58,13 +58,18 @@ export async function queueFigures(queue: Queue): Promise<QueueFigures> {
 
 /** Connects MongoDB and Redis, starts the worker and builds the health app; index.ts and tests start here. */
 export async function startProcessor(config: Readonly<ProcessorConfig>): Promise<ProcessorService> {
+  const faults = createProcessorFaults(config);
+  faults.atStart();
   const mongo = await connectMongoAtStart(config.mongodbUri, 'processor_service');
   const store = new EventStore(
     createRawEventRepository(mongo),
     createRollupRepository(mongo),
-    afterRawWriteFault(config.fault, config.faultBlockMs),
+    faults.afterRawWrite,
   );
-  const writer = new BatchWriter<RawEventDocument>((docs) => store.store(docs), config.worker.maxBatchEvents);
+  const writer = new BatchWriter<RawEventDocument>(async (docs) => {
+    await faults.beforeBatch();
+    return store.store(docs);
+  }, config.worker.maxBatchEvents);
 
   // The worker's blocking connection waits through reconnects; the queue's one serves /health.
   const redis = createRedisConnection(config.redis.url, 'worker', { connectionName: 'processor_service' });
@@ -74,7 +79,7 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
     const workerRedis = createRedisConnection(config.redis.url, 'worker', {
       connectionName: 'processor_service:worker',
     });
-    const worker = new Worker(config.queueName, createEventProcessor(writer), {
+    const worker = new Worker(config.queueName, createEventProcessor(writer, faults), {
       connection: workerRedis,
       prefix: config.redis.prefix,
       concurrency: config.worker.concurrency,

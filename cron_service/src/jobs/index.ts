@@ -1,6 +1,7 @@
 import type mongoose from 'mongoose';
-import type { CronConfig } from '../config';
-import type { CronJob, CronJobName } from './cron-job';
+import { announceFault } from '@analytics/common';
+import type { CronConfig, CronFault } from '../config';
+import { JobInterruptedError, type CronJob, type CronJobName } from './cron-job';
 import { createHeartbeatJob } from './heartbeat.job';
 import { createRetentionJob } from './retention.job';
 
@@ -12,8 +13,23 @@ export function createCronJobs(
   config: Readonly<CronConfig>,
   now: () => Date = () => new Date(),
 ): Record<CronJobName, CronJob> {
-  return {
+  const jobs: Record<CronJobName, CronJob> = {
     retention: createRetentionJob({ mongo, config, now }),
     heartbeat: createHeartbeatJob(config.heartbeat.intervalMs),
   };
+  return config.fault === undefined ? jobs : withFault(jobs, config.fault);
+}
+
+/** CRON_FAULT (tests only): every job hangs until shutdown, or fails where it would touch MongoDB. */
+function withFault(jobs: Record<CronJobName, CronJob>, fault: CronFault): Record<CronJobName, CronJob> {
+  announceFault('CRON_FAULT', fault);
+  const broken = (job: CronJob): CronJob => ({
+    ...job,
+    async run({ signal }) {
+      if (fault === 'fail-database') throw new Error('injected database failure (CRON_FAULT=fail-database)');
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      throw new JobInterruptedError();
+    },
+  });
+  return { retention: broken(jobs.retention), heartbeat: broken(jobs.heartbeat) };
 }

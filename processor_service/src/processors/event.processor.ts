@@ -3,12 +3,16 @@ import { ingestEventsJobSchema, JOBS, runWithContext, type IngestEventsJob } fro
 import { toRawEventDocument } from '../repositories/raw-event.repository';
 import type { RawEventDocument } from '@analytics/common';
 import type { BatchWriter } from '../services/batch-writer';
+import type { ProcessorFaults } from '../services/faults';
 
 /**
  * Checks a job's payload and hands its events to the batch writer; resolves when they are stored.
  * A payload that does not match the contract can never succeed: it fails at once, without retries.
  */
-export function createEventProcessor(writer: BatchWriter<RawEventDocument>) {
+export function createEventProcessor(
+  writer: BatchWriter<RawEventDocument>,
+  faults: Pick<ProcessorFaults, 'rejectsPayload'> = { rejectsPayload: () => false },
+) {
   return async (job: Job<unknown>): Promise<{ events: number }> => {
     const data = job.data as Partial<IngestEventsJob> | undefined;
     return runWithContext(
@@ -20,6 +24,8 @@ export function createEventProcessor(writer: BatchWriter<RawEventDocument>) {
           convert: false,
         });
         if (error) throw new UnrecoverableError(`malformed payload: ${error.message}`);
+        if (faults.rejectsPayload())
+          throw new UnrecoverableError('malformed payload (injected by PROCESSOR_FAULT)');
         const receivedAt = new Date(value.received_at);
         await writer.add(
           value.events.map((event) => toRawEventDocument({ event, requestId: value.request_id, receivedAt })),

@@ -1,31 +1,70 @@
-import { logger } from '@analytics/common';
-import type { ProcessorFault } from '../config';
+import { announceFault, logger } from '@analytics/common';
+import type { ProcessorConfig } from '../config';
 import type { AfterRawWriteHook } from './event-store.service';
 
-/** Exit code of the injected crash, so a test can tell it from a real failure. */
+/** Exit code of an injected crash, so a test can tell it from a real failure. */
 export const INJECTED_CRASH_EXIT_CODE = 86;
 
-/** The hook that injects the configured fault between the raw write and the rollup writes. */
-export function afterRawWriteFault(fault: ProcessorFault | undefined, blockMs = 5000): AfterRawWriteHook {
-  if (fault === undefined) return () => undefined;
-  logger.warn('FAULT INJECTION IS ON: this processor will break on purpose', { fault });
-  let fired = false;
-  return () => {
-    if (fired) return;
-    fired = true;
-    if (fault === 'crash-after-raw-write') {
-      logger.warn('injected crash after the raw-event write');
+/**
+ * Where the configured fault (PROCESSOR_FAULT, tests only) strikes. Every hook is a no-op when no fault
+ * is set. See config.ts for what each mode does.
+ */
+export interface ProcessorFaults {
+  /** Before connecting to anything. */
+  atStart(): void;
+  /** Before each batch's writes. */
+  beforeBatch(): Promise<void>;
+  /** Between the raw write and the rollup writes. */
+  afterRawWrite: AfterRawWriteHook;
+  /** Whether to reject this job's payload as malformed. */
+  rejectsPayload(): boolean;
+}
+
+export function createProcessorFaults(
+  config: Pick<ProcessorConfig, 'fault' | 'faultBlockMs' | 'faultDelayMs' | 'faultShare'>,
+): ProcessorFaults {
+  const { fault } = config;
+  if (fault !== undefined) {
+    announceFault('PROCESSOR_FAULT', fault, {
+      blockMs: config.faultBlockMs,
+      delayMs: config.faultDelayMs,
+      share: config.faultShare,
+    });
+  }
+  let firedAfterRawWrite = false;
+  return {
+    atStart() {
+      if (fault !== 'crash-at-start') return;
+      logger.warn('injected crash at start');
       process.exit(INJECTED_CRASH_EXIT_CODE);
-    }
-    if (fault === 'block-after-raw-write') {
-      logger.warn('injected event-loop block after the raw-event write', { blockMs });
-      // Deliberately synchronous: nothing else in this process runs, lock renewals included.
-      const until = Date.now() + blockMs;
-      while (Date.now() < until) {
-        // spin
+    },
+    async beforeBatch() {
+      if (fault === 'slow-batches') await new Promise((resolve) => setTimeout(resolve, config.faultDelayMs));
+    },
+    afterRawWrite() {
+      if (firedAfterRawWrite) return;
+      if (fault === 'crash-after-raw-write') {
+        firedAfterRawWrite = true;
+        logger.warn('injected crash after the raw-event write');
+        process.exit(INJECTED_CRASH_EXIT_CODE);
       }
-      return;
-    }
-    throw new Error('injected failure after the raw-event write');
+      if (fault === 'block-after-raw-write') {
+        firedAfterRawWrite = true;
+        logger.warn('injected event-loop block after the raw-event write', { blockMs: config.faultBlockMs });
+        // Deliberately synchronous: nothing else in this process runs, lock renewals included.
+        const until = Date.now() + config.faultBlockMs;
+        while (Date.now() < until) {
+          // spin
+        }
+        return;
+      }
+      if (fault === 'fail-after-raw-write-once') {
+        firedAfterRawWrite = true;
+        throw new Error('injected failure after the raw-event write');
+      }
+    },
+    rejectsPayload() {
+      return fault === 'reject-payloads' && Math.random() < config.faultShare;
+    },
   };
 }
