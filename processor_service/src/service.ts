@@ -20,6 +20,7 @@ import { createRawEventRepository } from './repositories/raw-event.repository';
 import { createRollupRepository } from './repositories/rollup.repository';
 import { BatchWriter } from './services/batch-writer';
 import { EventStore } from './services/event-store.service';
+import { DatabaseBackoff } from './services/database-backoff';
 import { createProcessorFaults } from './services/faults';
 import { WorkerSupervisor } from './services/worker-supervisor';
 
@@ -75,11 +76,12 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
   const redis = createRedisConnection(config.redis.url, 'worker', { connectionName: 'processor_service' });
   const queue = new Queue(config.queueName, { connection: redis, prefix: config.redis.prefix });
   queue.on('error', () => undefined);
+  const backoff = new DatabaseBackoff((ms) => queue.rateLimit(ms));
   const supervisor = new WorkerSupervisor(() => {
     const workerRedis = createRedisConnection(config.redis.url, 'worker', {
       connectionName: 'processor_service:worker',
     });
-    const worker = new Worker(config.queueName, createEventProcessor(writer, faults), {
+    const worker = new Worker(config.queueName, createEventProcessor(writer, faults, backoff), {
       connection: workerRedis,
       prefix: config.redis.prefix,
       concurrency: config.worker.concurrency,
