@@ -1,0 +1,114 @@
+import { execFile, exec } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
+
+const run = promisify(execFile);
+const shell = promisify(exec);
+const ROOT = path.resolve(__dirname, '..', '..');
+const DATA = path.join(ROOT, '.data');
+const PORTS = [3000, 3001, 3002, 4000];
+
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readPid(file: string): number | undefined {
+  return fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8').trim()) : undefined;
+}
+
+/**
+ * The root `npm start` / `npm stop` on this checkout: the four services under pm2 (PM2_HOME in .data/pm2),
+ * the in-memory MongoDB engine (no MONGODB_URI, nothing on 27017 here) and the suite's own Redis (never the
+ * machine's shared one), under a Redis prefix of its own. It uses the services' fixed ports, so it is
+ * skipped when any of them is taken (a running `npm start`, or another stack).
+ */
+describe('npm start / npm stop', () => {
+  let skipReason: string | undefined;
+  let started = false;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+
+  beforeAll(async () => {
+    for (const name of ['MONGODB_URI', 'ADMIN_API_KEY', 'PORT', 'NODE_ENV', 'LOG_LEVEL']) delete env[name];
+    env.REDIS_URL = process.env.TEST_REDIS_URL;
+    env.REDIS_PREFIX = `t_start_${randomUUID().slice(0, 8)}`;
+    const taken = [];
+    for (const port of [...PORTS, 27017]) if (await portInUse(port)) taken.push(port);
+    const hasCurl = await shell('command -v curl').then(
+      () => true,
+      () => false,
+    );
+    if (!hasCurl) skipReason = 'curl is not installed';
+    else if (taken.length > 0) skipReason = `ports in use: ${taken.join(', ')}`;
+    else if (fs.existsSync(path.join(DATA, 'started.json'))) skipReason = '.data/started.json exists';
+    else if (isAlive(readPid(path.join(DATA, 'pm2', 'pm2.pid')) ?? -1)) skipReason = 'a pm2 daemon runs';
+  });
+
+  afterAll(async () => {
+    if (started) await run(process.execPath, ['scripts/stop.js'], { cwd: ROOT, env }).catch(() => undefined);
+  });
+
+  it('when started with no MongoDB, then the printed curl gets 202, /stats shows it, and npm stop leaves nothing', async () => {
+    if (skipReason) {
+      console.warn(`skipped: ${skipReason}`);
+      return;
+    }
+    started = true;
+    const { stdout } = await run(process.execPath, ['scripts/start.js'], {
+      cwd: ROOT,
+      env,
+      timeout: 150_000,
+    });
+    expect(stdout).toContain('IN-MEMORY TEST ENGINE');
+
+    const lines = stdout.split('\n');
+    const postAt = lines.findIndex((line) => line.includes('curl -s -X POST http://localhost:3000/event'));
+    expect(postAt).toBeGreaterThan(-1);
+    const postCommand = `${lines[postAt]!.replace(/\\$/, '')} ${lines[postAt + 1]!.trim()}`;
+    const statsCommand = lines.find((line) => line.includes('http://localhost:4000/stats'))!.trim();
+
+    const posted = await shell(`${postCommand} -w '\\n%{http_code}'`);
+    expect(posted.stdout.trim().split('\n').pop()).toBe('202');
+
+    let views = 0;
+    const deadline = Date.now() + 5000;
+    while (views < 1 && Date.now() < deadline) {
+      const stats = JSON.parse((await shell(statsCommand)).stdout) as { total_views: number };
+      views = stats.total_views;
+      if (views < 1) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(views).toBe(1);
+
+    const recorded = JSON.parse(fs.readFileSync(path.join(DATA, 'started.json'), 'utf8')) as {
+      engine: { pid: number };
+    };
+    const pm2Pid = readPid(path.join(DATA, 'pm2', 'pm2.pid'))!;
+    expect(isAlive(recorded.engine.pid)).toBe(true);
+    expect(isAlive(pm2Pid)).toBe(true);
+
+    await run(process.execPath, ['scripts/stop.js'], { cwd: ROOT, env, timeout: 60_000 });
+    started = false;
+    expect(isAlive(recorded.engine.pid)).toBe(false);
+    expect(isAlive(pm2Pid)).toBe(false);
+    for (const port of PORTS) expect(await portInUse(port)).toBe(false);
+  }, 240_000);
+});
