@@ -26,3 +26,4 @@ export * from './models/rollup.model';
 export * from './http/client-errors';
 export * from './service-runner';
 export * from './faults';
+export * from './config/service-env';

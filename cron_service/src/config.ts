@@ -1,18 +1,17 @@
 import path from 'node:path';
 import Joi from 'joi';
 import {
-  LOG_LEVEL,
-  MONGODB_URI,
-  NODE_ENV,
-  QUEUE_NAME,
-  REDIS_PREFIX,
-  REDIS_URL,
+  type BaseConfig,
+  baseConfig,
+  type BaseEnv,
+  baseEnvKeys,
   faultModeVariable,
   freezeDeep,
-  loadEnvFile,
-  parseEnv,
-  portVariable,
-  type LogLevel,
+  QUEUE_ENV_KEYS,
+  queueConfig,
+  type QueueConfig,
+  type QueueEnv,
+  readServiceEnv,
 } from '@analytics/common';
 
 export const SERVICE_NAME = 'cron_service';
@@ -27,14 +26,8 @@ export const MIN_RETENTION_DAYS = 8;
 /** Below a second a schedule would only fill job_runs and Redis. */
 const MIN_INTERVAL_MS = 1000;
 
-export interface CronConfig {
-  nodeEnv: 'development' | 'production' | 'test';
-  port: number;
-  logLevel: LogLevel;
-  redis: { url: string; prefix: string };
-  mongodbUri: string;
+export interface CronConfig extends BaseConfig, QueueConfig {
   /** The events queue; the cron service's own queue is named after it (see cronQueueName). */
-  queueName: string;
   retention: { days: number; intervalMs: number; batchSize: number; batchPauseMs: number };
   heartbeat: { intervalMs: number };
   /** Job runs older than this are removed from job_runs by the retention job. */
@@ -43,14 +36,7 @@ export interface CronConfig {
   fault: CronFault | undefined;
 }
 
-interface CronEnv {
-  NODE_ENV: CronConfig['nodeEnv'];
-  PORT: number;
-  LOG_LEVEL: LogLevel;
-  REDIS_URL: string;
-  REDIS_PREFIX: string;
-  MONGODB_URI: string;
-  QUEUE_NAME: string;
+interface CronEnv extends BaseEnv, QueueEnv {
   RETENTION_DAYS: number;
   RETENTION_INTERVAL_MS: number;
   RETENTION_BATCH_SIZE: number;
@@ -68,13 +54,8 @@ export const CRON_FAULTS = ['hang', 'fail-database'] as const;
 export type CronFault = (typeof CRON_FAULTS)[number];
 
 const envSchema = Joi.object<CronEnv>({
-  NODE_ENV,
-  PORT: portVariable(3002),
-  LOG_LEVEL,
-  REDIS_URL,
-  REDIS_PREFIX,
-  MONGODB_URI,
-  QUEUE_NAME,
+  ...baseEnvKeys(3002),
+  ...QUEUE_ENV_KEYS,
   RETENTION_DAYS: Joi.number()
     .integer()
     .min(MIN_RETENTION_DAYS)
@@ -92,15 +73,10 @@ const envSchema = Joi.object<CronEnv>({
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<CronConfig> {
-  if (env === process.env) loadEnvFile(SERVICE_DIR);
-  const e = parseEnv(envSchema, env);
+  const e = readServiceEnv(envSchema, env, SERVICE_DIR);
   return freezeDeep({
-    nodeEnv: e.NODE_ENV,
-    port: e.PORT,
-    logLevel: e.LOG_LEVEL,
-    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
-    mongodbUri: e.MONGODB_URI,
-    queueName: e.QUEUE_NAME,
+    ...baseConfig(e),
+    ...queueConfig(e),
     retention: {
       days: e.RETENTION_DAYS,
       intervalMs: e.RETENTION_INTERVAL_MS,

@@ -1,35 +1,29 @@
 import path from 'node:path';
 import Joi from 'joi';
 import {
+  type BaseConfig,
+  baseConfig,
+  type BaseEnv,
+  baseEnvKeys,
   EVENT_LIMITS,
-  LOG_LEVEL,
-  MONGODB_URI,
-  NODE_ENV,
-  QUEUE_NAME,
-  REDIS_PREFIX,
-  REDIS_URL,
   faultModeVariable,
   faultShareVariable,
   freezeDeep,
-  loadEnvFile,
-  parseEnv,
   parseTrustProxy,
+  QUEUE_ENV_KEYS,
+  queueConfig,
+  type QueueConfig,
+  type QueueEnv,
+  readServiceEnv,
   TRUST_PROXY,
   type TrustProxySetting,
-  portVariable,
-  type LogLevel,
 } from '@analytics/common';
 
 export const SERVICE_NAME = 'ingestion_service';
 export const SERVICE_DIR = path.resolve(__dirname, '..');
 
-export interface IngestionConfig {
-  nodeEnv: 'development' | 'production' | 'test';
-  port: number;
-  logLevel: LogLevel;
+export interface IngestionConfig extends BaseConfig, QueueConfig {
   redis: { url: string; prefix: string; commandTimeoutMs: number };
-  mongodbUri: string;
-  queueName: string;
   rateLimits: { ipPerMinute: number; sitePerSecond: number };
   /** Express `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */
   trustProxy: TrustProxySetting;
@@ -46,15 +40,8 @@ export interface IngestionConfig {
 export const INGESTION_FAULTS = ['unavailable', 'error'] as const;
 export type IngestionFault = (typeof INGESTION_FAULTS)[number];
 
-interface IngestionEnv {
-  NODE_ENV: IngestionConfig['nodeEnv'];
-  PORT: number;
-  LOG_LEVEL: LogLevel;
-  REDIS_URL: string;
-  REDIS_PREFIX: string;
+interface IngestionEnv extends BaseEnv, QueueEnv {
   REDIS_COMMAND_TIMEOUT_MS: number;
-  MONGODB_URI: string;
-  QUEUE_NAME: string;
   RATE_LIMIT_IP_PER_MINUTE: number;
   RATE_LIMIT_SITE_PER_SECOND: number;
   TRUST_PROXY: string;
@@ -65,16 +52,11 @@ interface IngestionEnv {
 }
 
 const envSchema = Joi.object<IngestionEnv>({
-  NODE_ENV,
-  PORT: portVariable(3000),
-  LOG_LEVEL,
-  REDIS_URL,
-  REDIS_PREFIX,
+  ...baseEnvKeys(3000),
+  ...QUEUE_ENV_KEYS,
   // A request makes up to three Redis calls in turn (two rate limits, the enqueue): at most 3 × 600 ms
   // plus margin stays under the contract's 2 s for a 503 when Redis hangs.
   REDIS_COMMAND_TIMEOUT_MS: Joi.number().integer().min(50).max(600).default(500),
-  MONGODB_URI,
-  QUEUE_NAME,
   RATE_LIMIT_IP_PER_MINUTE: Joi.number().integer().min(0).default(600),
   // 0 (off) or at least one full batch, or a batch of 500 could never pass.
   RATE_LIMIT_SITE_PER_SECOND: Joi.alternatives()
@@ -99,15 +81,11 @@ const envSchema = Joi.object<IngestionEnv>({
 
 /** Reads the environment (then `ingestion_service/.env`), validated; throws ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<IngestionConfig> {
-  if (env === process.env) loadEnvFile(SERVICE_DIR);
-  const e = parseEnv(envSchema, env);
+  const e = readServiceEnv(envSchema, env, SERVICE_DIR);
   return freezeDeep({
-    nodeEnv: e.NODE_ENV,
-    port: e.PORT,
-    logLevel: e.LOG_LEVEL,
+    ...baseConfig(e),
+    ...queueConfig(e),
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
-    mongodbUri: e.MONGODB_URI,
-    queueName: e.QUEUE_NAME,
     rateLimits: { ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE, sitePerSecond: e.RATE_LIMIT_SITE_PER_SECOND },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     events: { maxAgeMs: e.EVENT_MAX_AGE_HOURS * 3600 * 1000 },

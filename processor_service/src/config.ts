@@ -1,31 +1,24 @@
 import path from 'node:path';
 import Joi from 'joi';
 import {
-  LOG_LEVEL,
-  MONGODB_URI,
-  NODE_ENV,
-  QUEUE_NAME,
-  REDIS_PREFIX,
-  REDIS_URL,
+  type BaseConfig,
+  baseConfig,
+  type BaseEnv,
+  baseEnvKeys,
   faultModeVariable,
   faultShareVariable,
   freezeDeep,
-  loadEnvFile,
-  parseEnv,
-  portVariable,
-  type LogLevel,
+  QUEUE_ENV_KEYS,
+  queueConfig,
+  type QueueConfig,
+  type QueueEnv,
+  readServiceEnv,
 } from '@analytics/common';
 
 export const SERVICE_NAME = 'processor_service';
 export const SERVICE_DIR = path.resolve(__dirname, '..');
 
-export interface ProcessorConfig {
-  nodeEnv: 'development' | 'production' | 'test';
-  port: number;
-  logLevel: LogLevel;
-  redis: { url: string; prefix: string };
-  mongodbUri: string;
-  queueName: string;
+export interface ProcessorConfig extends BaseConfig, QueueConfig {
   worker: {
     concurrency: number;
     maxBatchEvents: number;
@@ -40,14 +33,7 @@ export interface ProcessorConfig {
   faultShare: number;
 }
 
-interface ProcessorEnv {
-  NODE_ENV: ProcessorConfig['nodeEnv'];
-  PORT: number;
-  LOG_LEVEL: LogLevel;
-  REDIS_URL: string;
-  REDIS_PREFIX: string;
-  MONGODB_URI: string;
-  QUEUE_NAME: string;
+interface ProcessorEnv extends BaseEnv, QueueEnv {
   WORKER_CONCURRENCY: number;
   MAX_BATCH_EVENTS: number;
   WORKER_LOCK_DURATION_MS: number;
@@ -80,13 +66,8 @@ export const PROCESSOR_FAULTS = [
 export type ProcessorFault = (typeof PROCESSOR_FAULTS)[number];
 
 const envSchema = Joi.object<ProcessorEnv>({
-  NODE_ENV,
-  PORT: portVariable(3001),
-  LOG_LEVEL,
-  REDIS_URL,
-  REDIS_PREFIX,
-  MONGODB_URI,
-  QUEUE_NAME,
+  ...baseEnvKeys(3001),
+  ...QUEUE_ENV_KEYS,
   WORKER_CONCURRENCY: Joi.number().integer().min(1).max(5000).default(200),
   MAX_BATCH_EVENTS: Joi.number().integer().min(1).max(50_000).default(5000),
   // BullMQ's defaults: a crashed worker's jobs are taken over after at most lock + stalled interval.
@@ -101,15 +82,10 @@ const envSchema = Joi.object<ProcessorEnv>({
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ProcessorConfig> {
-  if (env === process.env) loadEnvFile(SERVICE_DIR);
-  const e = parseEnv(envSchema, env);
+  const e = readServiceEnv(envSchema, env, SERVICE_DIR);
   return freezeDeep({
-    nodeEnv: e.NODE_ENV,
-    port: e.PORT,
-    logLevel: e.LOG_LEVEL,
-    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
-    mongodbUri: e.MONGODB_URI,
-    queueName: e.QUEUE_NAME,
+    ...baseConfig(e),
+    ...queueConfig(e),
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
       maxBatchEvents: e.MAX_BATCH_EVENTS,
