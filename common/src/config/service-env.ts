@@ -1,6 +1,14 @@
 import Joi from 'joi';
 import type { LogLevel } from '../logger';
-import { LOG_LEVEL, MONGODB_URI, NODE_ENV, QUEUE_NAME, REDIS_PREFIX, REDIS_URL, portVariable } from './env-schema';
+import {
+  LOG_LEVEL,
+  MONGODB_URI,
+  NODE_ENV,
+  QUEUE_NAME,
+  REDIS_PREFIX,
+  REDIS_URL,
+  portVariable,
+} from './env-schema';
 import { parseEnv } from './load-config';
 import { loadEnvFile } from './load-env-file';
 
@@ -36,7 +44,11 @@ export function baseEnvKeys(defaultPort: number): Joi.PartialSchemaMap<BaseEnv> 
   return { NODE_ENV, PORT: portVariable(defaultPort), LOG_LEVEL, MONGODB_URI };
 }
 
-export const QUEUE_ENV_KEYS: Joi.PartialSchemaMap<QueueEnv> = Object.freeze({ REDIS_URL, REDIS_PREFIX, QUEUE_NAME });
+export const QUEUE_ENV_KEYS: Joi.PartialSchemaMap<QueueEnv> = Object.freeze({
+  REDIS_URL,
+  REDIS_PREFIX,
+  QUEUE_NAME,
+});
 
 export function baseConfig(e: BaseEnv): BaseConfig {
   return { nodeEnv: e.NODE_ENV, port: e.PORT, logLevel: e.LOG_LEVEL, mongodbUri: e.MONGODB_URI };
@@ -50,7 +62,11 @@ export function queueConfig(e: QueueEnv): QueueConfig {
  * Validates a service's environment; when it is the process's own, the service's `.env` fills in what the
  * environment lacks first (tests pass an object and get exactly that).
  */
-export function readServiceEnv<T>(schema: Joi.ObjectSchema<T>, env: NodeJS.ProcessEnv, serviceDir: string): T {
+export function readServiceEnv<T>(
+  schema: Joi.ObjectSchema<T>,
+  env: NodeJS.ProcessEnv,
+  serviceDir: string,
+): T {
   if (env === process.env) loadEnvFile(serviceDir);
   return parseEnv(schema, env);
 }
