@@ -1,0 +1,93 @@
+import {
+  benchMongo,
+  Cleanup,
+  freshDatabase,
+  ingestionEnv,
+  measureHttp,
+  newSite,
+  startService,
+  type BenchContext,
+} from '../context';
+import { batchRequests, eventRequests } from '../fixtures';
+import { closedLoop, openLoop } from '../load/http-load';
+import type { RunResult } from '../results';
+
+/**
+ * The project's ingestion alone (no processor: the jobs pile up in Redis and are flushed after each load,
+ * as for the ceilings and the naive peer): POST /event closed loop for the maximum, open loop at half of
+ * it for an honest p99, POST /events with 100-event batches.
+ */
+export async function runIngestion(ctx: BenchContext, result: RunResult): Promise<void> {
+  const { settings } = ctx;
+  result.ingestion = {};
+  const cleanup = new Cleanup();
+  try {
+    const mongoUri = freshDatabase(ctx, 'ingestion');
+    const mongo = await benchMongo(cleanup, mongoUri);
+    const site = await newSite(mongo);
+    const ingestion = await startService(ctx, cleanup, 'ingestion_service', ingestionEnv(ctx, mongoUri));
+    const pid = ingestion.child.pid;
+    const singles = eventRequests(ingestion.target, site, 64);
+
+    const event = await measureHttp(
+      ctx,
+      pid,
+      settings.connections,
+      (hooks) =>
+        closedLoop({
+          ...hooks,
+          target: ingestion.target,
+          requests: singles,
+          connections: settings.connections,
+          warmupMs: settings.warmupMs,
+          durationMs: settings.durationMs,
+        }),
+      1,
+      ingestion.target,
+    );
+    result.ingestion.event = event;
+    await ctx.redis.flushall();
+
+    const halfRate = Math.max(10, Math.round(event.rate / 2));
+    const eventOpen = await measureHttp(
+      ctx,
+      pid,
+      settings.openLoopConnections,
+      (hooks) =>
+        openLoop({
+          ...hooks,
+          target: ingestion.target,
+          requests: singles,
+          ratePerSecond: halfRate,
+          maxConnections: settings.openLoopConnections,
+          warmupMs: settings.warmupMs,
+          durationMs: settings.durationMs,
+        }),
+      1,
+      ingestion.target,
+    );
+    result.ingestion.eventOpen = { ...eventOpen, targetRate: halfRate };
+    await ctx.redis.flushall();
+
+    const batches = batchRequests(ingestion.target, site, 8, settings.batchSize);
+    result.ingestion.events = await measureHttp(
+      ctx,
+      pid,
+      settings.batchConnections,
+      (hooks) =>
+        closedLoop({
+          ...hooks,
+          target: ingestion.target,
+          requests: batches,
+          connections: settings.batchConnections,
+          warmupMs: settings.warmupMs,
+          durationMs: settings.durationMs,
+        }),
+      settings.batchSize,
+      ingestion.target,
+    );
+  } finally {
+    await cleanup.run();
+    await ctx.redis.flushall();
+  }
+}
