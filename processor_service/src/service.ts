@@ -11,6 +11,7 @@ import {
   logger,
   pingMongo,
   pingRedis,
+  withTimeout,
   type RawEventDocument,
   type ShutdownStep,
 } from '@analytics/common';
@@ -77,30 +78,37 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
   const queue = new Queue(config.queueName, { connection: redis, prefix: config.redis.prefix });
   queue.on('error', () => undefined);
   const backoff = new DatabaseBackoff((ms) => queue.rateLimit(ms));
-  const supervisor = new WorkerSupervisor(() => {
-    const workerRedis = createRedisConnection(config.redis.url, 'worker', {
-      connectionName: 'processor_service:worker',
-    });
-    const worker = new Worker(config.queueName, createEventProcessor(writer, faults, backoff), {
-      connection: workerRedis,
-      prefix: config.redis.prefix,
-      concurrency: config.worker.concurrency,
-      lockDuration: config.worker.lockDurationMs,
-      stalledInterval: config.worker.stalledIntervalMs,
-      maxStalledCount: config.worker.maxStalledCount,
-    });
-    worker.on('error', (error) => logger.error('worker error', errorMeta(error)));
-    worker.on('failed', (job, error) => {
-      const final =
-        !job || job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
-      logger.log(final ? 'error' : 'warn', final ? 'job failed for good' : 'job failed; will retry', {
-        job_id: job?.id,
-        attempts: job?.attemptsMade,
-        ...errorMeta(error),
+  const supervisor = new WorkerSupervisor(
+    () => {
+      const workerRedis = createRedisConnection(config.redis.url, 'worker', {
+        connectionName: 'processor_service:worker',
       });
-    });
-    return { worker, redis: workerRedis };
-  });
+      const worker = new Worker(config.queueName, createEventProcessor(writer, faults, backoff), {
+        connection: workerRedis,
+        prefix: config.redis.prefix,
+        concurrency: config.worker.concurrency,
+        lockDuration: config.worker.lockDurationMs,
+        stalledInterval: config.worker.stalledIntervalMs,
+        maxStalledCount: config.worker.maxStalledCount,
+      });
+      worker.on('error', (error) => logger.error('worker error', errorMeta(error)));
+      worker.on('failed', (job, error) => {
+        const final =
+          !job || job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
+        logger.log(final ? 'error' : 'warn', final ? 'job failed for good' : 'job failed; will retry', {
+          job_id: job?.id,
+          attempts: job?.attemptsMade,
+          ...errorMeta(error),
+        });
+      });
+      return { worker, redis: workerRedis };
+    },
+    {
+      // Long enough for any healthy batch; a stuck worker is replaced well before its jobs would be missed.
+      stuckAfterMs: Math.max(30_000, 4 * config.worker.lockDurationMs),
+      hasWaitingJobs: async () => (await withTimeout(queue.getWaitingCount(), 1000, 'waiting count')) > 0,
+    },
+  );
 
   const app = createHealthApp(
     { redis: () => pingRedis(redis), mongodb: () => pingMongo(mongo) },

@@ -15,7 +15,7 @@ function expectExact(report: Awaited<ReturnType<typeof checkLedger>>): void {
   expect(report.accepted).toBeGreaterThan(0);
 }
 
-/** Sends batches of 5 back to back until stopped; the ledger keeps every 202. */
+/** Sends batches of 5, about 40 a second, until stopped; the ledger keeps every 202. */
 function continuousLoad(url: string, ledger: Ledger, label: string): { stop: () => Promise<number[]> } {
   let running = true;
   const latencies: number[] = [];
@@ -28,7 +28,8 @@ function continuousLoad(url: string, ledger: Ledger, label: string): { stop: () 
         makeEvents(cluster.site.siteId, 5, label),
       );
       latencies.push(Date.now() - started);
-      if (result.status !== 202) await new Promise((resolve) => setTimeout(resolve, 20));
+      // Paced, so a case stays at a few hundred events: the test engine slows down with every document.
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   })();
   return {
@@ -100,7 +101,7 @@ describe('fault: dependencies', () => {
     expect(down.status).toBe(503);
     expect(downMs).toBeLessThan(2000);
     expect(Math.max(...latencies)).toBeLessThan(5000);
-    await waitForDrain(cluster.queue, 60_000);
+    await waitForDrain(cluster.queue, 120_000);
     expectExact(await checkLedger('redis frozen, killed, restarted from AOF always', ledger, cluster.mongo));
   });
 
