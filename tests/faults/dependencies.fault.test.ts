@@ -22,11 +22,7 @@ function continuousLoad(url: string, ledger: Ledger, label: string): { stop: () 
   const loop = (async () => {
     while (running) {
       const started = Date.now();
-      const result = await ledger.sendBatch(
-        url,
-        cluster.site.writeKey,
-        makeEvents(cluster.site.siteId, 5, label),
-      );
+      await ledger.sendBatch(url, cluster.site.writeKey, makeEvents(cluster.site.siteId, 5, label));
       latencies.push(Date.now() - started);
       // Paced, so a case stays at a few hundred events: the test engine slows down with every document.
       await new Promise((resolve) => setTimeout(resolve, 20));
