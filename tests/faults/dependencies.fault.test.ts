@@ -15,6 +15,22 @@ function expectExact(report: Awaited<ReturnType<typeof checkLedger>>): void {
   expect(report.accepted).toBeGreaterThan(0);
 }
 
+/** One single event, outside the ledger: to see how ingestion answers right now. */
+function sendProbe(ingestionUrl: string): ReturnType<typeof postJson> {
+  return postJson(`${ingestionUrl}/event`, makeEvents(cluster.site.siteId, 1, 'probe')[0], {
+    'x-api-key': cluster.site.writeKey,
+  });
+}
+
+/** Waits (bounded) until ingestion answers 202 again after an outage. */
+async function waitUntilAccepting(ingestionUrl: string): Promise<void> {
+  await waitFor(async () => ((await sendProbe(ingestionUrl)).status === 202 ? true : undefined), {
+    timeoutMs: 20_000,
+    intervalMs: 100,
+    what: 'ingestion to accept again',
+  });
+}
+
 /** Sends batches of 5, about 40 a second, until stopped; the ledger keeps every 202. */
 function continuousLoad(url: string, ledger: Ledger, label: string): { stop: () => Promise<number[]> } {
   let running = true;
@@ -51,41 +67,18 @@ describe('fault: dependencies', () => {
     const frozenUntil = Date.now() + 5000;
     while (Date.now() < frozenUntil) {
       const started = Date.now();
-      const { status } = await postJson(
-        `${ingestion.url}/event`,
-        makeEvents(cluster.site.siteId, 1, 'probe')[0],
-        {
-          'x-api-key': cluster.site.writeKey,
-        },
-      );
+      const { status } = await sendProbe(ingestion.url);
       frozenAnswers.push({ status, ms: Date.now() - started });
     }
     process.kill(cluster.redis.pid, 'SIGKILL');
     await cluster.redis.stop();
     const downStarted = Date.now();
-    const down = await postJson(`${ingestion.url}/event`, makeEvents(cluster.site.siteId, 1, 'probe')[0], {
-      'x-api-key': cluster.site.writeKey,
-    });
+    const down = await sendProbe(ingestion.url);
     const downMs = Date.now() - downStarted;
     await cluster.restartRedis();
-    await waitFor(async () =>
-      ledger.accepted.size > 0 && (await cluster.queue.count()) >= 0 ? true : undefined,
-    );
     // Keep sending until ingestion accepts again, then a little longer.
     const recovered = Date.now();
-    await waitFor(
-      async () => {
-        const probe = await postJson(
-          `${ingestion.url}/event`,
-          makeEvents(cluster.site.siteId, 1, 'probe')[0],
-          {
-            'x-api-key': cluster.site.writeKey,
-          },
-        );
-        return probe.status === 202 ? true : undefined;
-      },
-      { timeoutMs: 20_000, intervalMs: 100, what: 'ingestion to accept again' },
-    );
+    await waitUntilAccepting(ingestion.url);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const latencies = await load.stop();
     process.stdout.write(
@@ -114,19 +107,7 @@ describe('fault: dependencies', () => {
     process.kill(cluster.redis.pid, 'SIGKILL');
     await cluster.redis.stop();
     await cluster.restartRedis();
-    await waitFor(
-      async () => {
-        const probe = await postJson(
-          `${ingestion.url}/event`,
-          makeEvents(cluster.site.siteId, 1, 'probe')[0],
-          {
-            'x-api-key': cluster.site.writeKey,
-          },
-        );
-        return probe.status === 202 ? true : undefined;
-      },
-      { timeoutMs: 20_000, intervalMs: 100, what: 'ingestion to accept again' },
-    );
+    await waitUntilAccepting(ingestion.url);
     await load.stop();
     await waitForDrain(cluster.queue, 60_000);
     const report = await checkLedger('redis kill -9 with AOF everysec (loss window)', ledger, cluster.mongo);
