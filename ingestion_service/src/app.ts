@@ -6,10 +6,11 @@ import { errorHandler, healthHandler, notFound, requestContext, type HealthCheck
 import type { IngestionConfig } from './config';
 import { createEventController } from './controllers/event.controller';
 import { injectFaults } from './middlewares/fault-injection';
-import { createSiteRateLimiter, ipRateLimit } from './middlewares/rate-limit';
 import type { EventQueue } from './repositories/event-queue.repository';
 import { createEventRouter } from './routes/event.route';
 import { EventIntake } from './services/event-intake.service';
+import { GroupCommit } from './services/group-commit';
+import { RateLimits } from './services/rate-limits';
 import type { SiteKeyCache } from './services/site-key-cache';
 
 export interface IngestionDeps {
@@ -42,20 +43,19 @@ export function createApp(deps: IngestionDeps): Express {
     }),
   );
 
+  const limits = new RateLimits(deps.redis, {
+    ipPerMinute: config.rateLimits.ipPerMinute,
+    sitePerSecond: config.rateLimits.sitePerSecond,
+    redisPrefix: config.redis.prefix,
+  });
   const intake = new EventIntake({
     sites: deps.sites,
-    siteRateLimiter: createSiteRateLimiter(deps.redis, config.redis.prefix, config.rateLimits.sitePerSecond),
-    queue: deps.queue,
+    commits: new GroupCommit({ limits, queue: deps.queue, deadlineMs: config.commitDeadlineMs }),
     maxEventAgeMs: config.events.maxAgeMs,
   });
   app.get('/health', healthHandler(deps.checks));
   app.post(['/event', '/events'], injectFaults(config.fault));
-  app.use(
-    createEventRouter(
-      createEventController(intake),
-      ipRateLimit(deps.redis, config.redis.prefix, config.rateLimits.ipPerMinute),
-    ),
-  );
+  app.use(createEventRouter(createEventController(intake)));
   app.use(notFound());
   app.use(errorHandler());
   return app;

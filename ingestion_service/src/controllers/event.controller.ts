@@ -1,17 +1,28 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { getRequestId } from '@analytics/common';
 import type { EventIntake, IntakeRequest } from '../services/event-intake.service';
+import type { CommitReceipt } from '../services/group-commit';
+import { clientAddressKey } from '../services/rate-limits';
 
-function intakeRequest(
-  req: Parameters<RequestHandler>[0],
-  res: Parameters<RequestHandler>[1],
-): IntakeRequest {
+function intakeRequest(req: Request, res: Response): IntakeRequest {
   return {
     body: req.body,
     headerWriteKey: req.get('x-api-key'),
+    clientAddressKey: clientAddressKey(req.ip),
     requestId: getRequestId(res),
     receivedAt: new Date(),
   };
+}
+
+/** The per-address limit's standard headers (IETF draft-7), as express-rate-limit wrote them before. */
+function setRateLimitHeaders(res: Response, { ip }: CommitReceipt): void {
+  if (!ip) return;
+  const resetSeconds = Math.ceil(ip.resetMs / 1000);
+  res.setHeader('RateLimit-Policy', `${ip.limit};w=60`);
+  res.setHeader(
+    'RateLimit',
+    `limit=${ip.limit}, remaining=${Math.max(0, ip.limit - ip.used)}, reset=${resetSeconds}`,
+  );
 }
 
 export function createEventController(intake: EventIntake): {
@@ -20,11 +31,13 @@ export function createEventController(intake: EventIntake): {
 } {
   return {
     async postEvent(req, res) {
-      const { event_id } = await intake.acceptEvent(intakeRequest(req, res));
+      const { event_id, receipt } = await intake.acceptEvent(intakeRequest(req, res));
+      setRateLimitHeaders(res, receipt);
       res.status(202).json({ success: true, event_id });
     },
     async postEvents(req, res) {
-      const { accepted, event_ids } = await intake.acceptBatch(intakeRequest(req, res));
+      const { accepted, event_ids, receipt } = await intake.acceptBatch(intakeRequest(req, res));
+      setRateLimitHeaders(res, receipt);
       res.status(202).json({ success: true, accepted, event_ids });
     },
   };

@@ -10,8 +10,11 @@ import {
 } from '@analytics/common';
 
 export interface EventQueue {
-  /** Resolves once Redis has acknowledged the job; throws a 503 AppError otherwise, within the timeout. */
-  enqueue(job: IngestEventsJob): Promise<string>;
+  /**
+   * Resolves once Redis has acknowledged every job; throws a 503 AppError otherwise, within the timeout.
+   * Several jobs go in one MULTI transaction: all are stored or none.
+   */
+  enqueue(jobs: IngestEventsJob[]): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -25,8 +28,8 @@ export interface EventQueueOptions {
 }
 
 /**
- * The producer side of the events queue. A request's events are one job, so `/events` is all or none
- * by construction: a single Redis script call either stores the job or does not.
+ * The producer side of the events queue. A request's events are always in one job, so `/events` is all
+ * or none by construction: a single Redis script call either stores the job or does not.
  */
 export function createEventQueue(options: EventQueueOptions): EventQueue {
   const queue = new Queue<IngestEventsJob>(options.queueName, {
@@ -38,10 +41,13 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
     // Connection errors are logged once by the connection itself; failed adds reject to the caller.
   });
   return {
-    async enqueue(job) {
+    async enqueue(jobs) {
+      const adding: Promise<unknown> =
+        jobs.length === 1
+          ? queue.add(JOBS.ingestEvents, jobs[0]!)
+          : queue.addBulk(jobs.map((data) => ({ name: JOBS.ingestEvents, data })));
       try {
-        const added = await withTimeout(queue.add(JOBS.ingestEvents, job), options.timeoutMs, 'redis');
-        return added.id ?? '';
+        await withTimeout(adding, options.timeoutMs, 'redis');
       } catch (error) {
         throw redisUnavailable(error);
       }

@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router } from 'express';
 import { jsonBody } from '@analytics/common';
 import type { createEventController } from '../controllers/event.controller';
 
@@ -8,17 +8,9 @@ const EVENT_BODY_TYPES = ['application/json', 'text/plain'];
 /** Body limits of the contract: one event 32 KiB, a batch 1 MiB. */
 export const BODY_LIMITS = Object.freeze({ event: '32kb', events: '1mb' });
 
-export function createEventRouter(
-  controller: ReturnType<typeof createEventController>,
-  ipRateLimit: RequestHandler,
-): Router {
+export function createEventRouter(controller: ReturnType<typeof createEventController>): Router {
   const router = Router();
-  router.post('/event', ipRateLimit, ...jsonBody(BODY_LIMITS.event, EVENT_BODY_TYPES), controller.postEvent);
-  router.post(
-    '/events',
-    ipRateLimit,
-    ...jsonBody(BODY_LIMITS.events, EVENT_BODY_TYPES),
-    controller.postEvents,
-  );
+  router.post('/event', ...jsonBody(BODY_LIMITS.event, EVENT_BODY_TYPES), controller.postEvent);
+  router.post('/events', ...jsonBody(BODY_LIMITS.events, EVENT_BODY_TYPES), controller.postEvents);
   return router;
 }

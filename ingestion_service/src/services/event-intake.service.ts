@@ -9,8 +9,7 @@ import {
   validationError,
   type TrackedEvent,
 } from '@analytics/common';
-import type { EventQueue } from '../repositories/event-queue.repository';
-import type { SiteRateLimiter } from '../middlewares/rate-limit';
+import type { CommitReceipt, GroupCommit } from './group-commit';
 import type { SiteKeyCache } from './site-key-cache';
 import {
   batchSchema,
@@ -24,25 +23,27 @@ export interface IntakeRequest {
   body: unknown;
   /** The `x-api-key` header, if sent. */
   headerWriteKey: string | undefined;
+  /** The client address as the per-address rate limit counts it (see clientAddressKey). */
+  clientAddressKey: string;
   requestId: string;
   receivedAt: Date;
 }
 
 export interface EventIntakeDeps {
   sites: SiteKeyCache;
-  siteRateLimiter: SiteRateLimiter;
-  queue: EventQueue;
+  /** Counts the rate limits and stores the job, together with other requests' (group commit). */
+  commits: GroupCommit;
   maxEventAgeMs: number;
 }
 
 /**
  * The ingestion flow, HTTP-free: validate, check the write key against the in-memory site view,
- * count against the site's rate limit, normalise, and enqueue the request's events as one job.
+ * normalise, then count the rate limits and enqueue the request's events, whole, in one job.
  */
 export class EventIntake {
   constructor(private readonly deps: EventIntakeDeps) {}
 
-  async acceptEvent(request: IntakeRequest): Promise<{ event_id: string }> {
+  async acceptEvent(request: IntakeRequest): Promise<{ event_id: string; receipt: CommitReceipt }> {
     rejectProtoKeys(request.body, '');
     const input = this.validate<EventInput>(singleEventSchema, request);
     const siteId = this.siteForKeys([
@@ -50,11 +51,13 @@ export class EventIntake {
       { field: 'write_key', key: input.write_key },
     ]);
     requireSameSite(siteId, [{ field: 'site_id', siteId: input.site_id }]);
-    const [event] = await this.enqueue(siteId, [input], request);
-    return { event_id: event!.event_id };
+    const { events, receipt } = await this.enqueue(siteId, [input], request);
+    return { event_id: events[0]!.event_id, receipt };
   }
 
-  async acceptBatch(request: IntakeRequest): Promise<{ accepted: number; event_ids: string[] }> {
+  async acceptBatch(
+    request: IntakeRequest,
+  ): Promise<{ accepted: number; event_ids: string[]; receipt: CommitReceipt }> {
     rejectProtoKeys(request.body, '');
     const events = (request.body as { events?: unknown } | null)?.events;
     if (Array.isArray(events)) events.forEach((event, i) => rejectProtoKeys(event, `events[${i}]`));
@@ -68,8 +71,8 @@ export class EventIntake {
       siteId,
       input.events.map((event, i) => ({ field: `events[${i}].site_id`, siteId: event.site_id })),
     );
-    const accepted = await this.enqueue(siteId, input.events, request);
-    return { accepted: accepted.length, event_ids: accepted.map((event) => event.event_id) };
+    const { events: accepted, receipt } = await this.enqueue(siteId, input.events, request);
+    return { accepted: accepted.length, event_ids: accepted.map((event) => event.event_id), receipt };
   }
 
   private validate<T>(schema: Joi.Schema<T>, request: IntakeRequest): T {
@@ -122,13 +125,15 @@ export class EventIntake {
     siteId: string,
     inputs: EventInput[],
     request: IntakeRequest,
-  ): Promise<TrackedEvent[]> {
+  ): Promise<{ events: TrackedEvent[]; receipt: CommitReceipt }> {
     setContextValue('siteId', siteId);
-    await this.deps.siteRateLimiter.consume(siteId, inputs.length);
     const receivedAt = request.receivedAt.toISOString();
     const events = inputs.map((input) => toTrackedEvent(input, receivedAt));
-    await this.deps.queue.enqueue({ v: 1, request_id: request.requestId, received_at: receivedAt, events });
-    return events;
+    const receipt = await this.deps.commits.commit(
+      { ipKey: request.clientAddressKey, siteId, events: events.length },
+      { request_id: request.requestId, received_at: receivedAt, events },
+    );
+    return { events, receipt };
   }
 }
 

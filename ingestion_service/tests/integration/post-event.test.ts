@@ -13,7 +13,7 @@ afterAll(async () => {
 
 describe('POST /event', () => {
   it('when a valid page view is sent with the header key, then 202 and the normalised event is enqueued', async () => {
-    const before = (await h.jobs()).length;
+    const before = (await h.enqueuedRequests()).length;
     const res = await h.http
       .post('/event')
       .set('x-api-key', h.site.writeKey)
@@ -29,11 +29,11 @@ describe('POST /event', () => {
       });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ success: true, event_id: 'evt_123-abc' });
-    const jobs = await h.jobs();
-    expect(jobs).toHaveLength(before + 1);
-    const job = jobs[jobs.length - 1]!;
-    expect(job.data.request_id).toBe(res.headers['x-request-id']);
-    expect(job.data.events).toEqual([
+    const requests = await h.enqueuedRequests();
+    expect(requests).toHaveLength(before + 1);
+    const request = requests.at(-1)!;
+    expect(request.request_id).toBe(res.headers['x-request-id']);
+    expect(request.events).toEqual([
       {
         site_id: h.site.siteId,
         event_id: 'evt_123-abc',

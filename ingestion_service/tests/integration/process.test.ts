@@ -10,7 +10,7 @@ import {
   waitForReady,
   type ServiceProcess,
 } from '@analytics/common/testing';
-import { connectMongo } from '@analytics/common';
+import { connectMongo, requestsOf, type IngestEventsJob } from '@analytics/common';
 import { buildEvent } from '../fixtures/events';
 
 // These run the built service (dist/) as a real process: `npm test` builds first.
@@ -98,7 +98,7 @@ describe('ingestion_service shutdown', () => {
       });
       const jobs = await queue.getJobs(['waiting']);
       const stored = jobs.flatMap((job) =>
-        (job.data as { events: { event_id: string }[] }).events.map((e) => e.event_id),
+        requestsOf(job.data as IngestEventsJob).flatMap((request) => request.events.map((e) => e.event_id)),
       );
       expect(stored.sort()).toEqual(accepted.sort());
       await queue.obliterate({ force: true });

@@ -22,7 +22,7 @@ describe('rate limits', () => {
     expectErrorBody(res, { code: 'rate-limited' });
     expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
-    expect(await h.jobs()).toHaveLength(3);
+    expect(await h.enqueuedRequests()).toHaveLength(3);
   });
 
   it('when a site exceeds RATE_LIMIT_SITE_PER_SECOND counted in events, then 429 with Retry-After', async () => {
@@ -37,14 +37,14 @@ describe('rate limits', () => {
       expect(third.status).toBe(429);
       expectErrorBody(third, { code: 'rate-limited' });
       expect(third.headers['retry-after']).toBe('1');
-      expect(await h.jobs()).toHaveLength(2);
+      expect(await h.enqueuedRequests()).toHaveLength(2);
       return;
     }
     expect(first.status).toBe(202);
     expect(second.status).toBe(429);
     expectErrorBody(second, { code: 'rate-limited' });
     expect(second.headers['retry-after']).toBe('1');
-    expect(await h.jobs()).toHaveLength(1);
+    expect(await h.enqueuedRequests()).toHaveLength(1);
   });
 
   it('when both limits are 0, then many requests from one IP are all accepted', async () => {
@@ -59,6 +59,6 @@ describe('rate limits', () => {
       ),
     );
     expect(statuses.every((s) => s === 202)).toBe(true);
-    expect(await h.jobs()).toHaveLength(40);
+    expect(await h.enqueuedRequests()).toHaveLength(40);
   });
 });

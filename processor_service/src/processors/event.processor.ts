@@ -1,5 +1,11 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { ingestEventsJobSchema, JOBS, runWithContext, type IngestEventsJob } from '@analytics/common';
+import {
+  ingestEventsJobSchema,
+  JOBS,
+  requestsOf,
+  runWithContext,
+  type IngestEventsJob,
+} from '@analytics/common';
 import { toRawEventDocument } from '../repositories/raw-event.repository';
 import type { RawEventDocument } from '@analytics/common';
 import type { BatchWriter } from '../services/batch-writer';
@@ -17,32 +23,31 @@ export function createEventProcessor(
   backoff?: DatabaseBackoff,
 ) {
   return async (job: Job<unknown>): Promise<{ events: number }> => {
-    const data = job.data as Partial<IngestEventsJob> | undefined;
+    const data = job.data as { request_id?: unknown } | undefined;
     return runWithContext(
+      // A v1 job is one request: its id joins the log lines; a v2 job holds several.
       { requestId: typeof data?.request_id === 'string' ? data.request_id : undefined, jobId: job.id },
       async () => {
         if (job.name !== JOBS.ingestEvents) throw new UnrecoverableError(`unknown job name "${job.name}"`);
-        const { value, error } = ingestEventsJobSchema.validate(job.data, {
-          abortEarly: true,
-          convert: false,
-        });
+        const { value, error } = ingestEventsJobSchema.validate(job.data);
         if (error) throw new UnrecoverableError(`malformed payload: ${error.message}`);
         if (faults.rejectsPayload())
           throw new UnrecoverableError('malformed payload (injected by PROCESSOR_FAULT)');
-        const receivedAt = new Date(value.received_at);
-        try {
-          await writer.add(
-            value.events.map((event) =>
-              toRawEventDocument({ event, requestId: value.request_id, receivedAt }),
-            ),
+        const documents = requestsOf(value as IngestEventsJob).flatMap((request) => {
+          const receivedAt = new Date(request.received_at);
+          return request.events.map((event) =>
+            toRawEventDocument({ event, requestId: request.request_id, receivedAt }),
           );
+        });
+        try {
+          await writer.add(documents);
         } catch (writeError) {
           if (!backoff || !DatabaseBackoff.isUnavailable(writeError)) throw writeError;
           await backoff.pause();
           throw Worker.RateLimitError();
         }
         backoff?.succeeded();
-        return { events: value.events.length };
+        return { events: documents.length };
       },
     );
   };
