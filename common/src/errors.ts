@@ -90,11 +90,15 @@ function formatPath(path: (string | number)[], prefix: string): string {
 }
 
 export function validationError(error: Joi.ValidationError, pathPrefix = ''): AppError {
-  const details = joiDetails(error, pathPrefix);
+  return invalidFields(joiDetails(error, pathPrefix));
+}
+
+/** The 400 for invalid input: `details` name each field at fault. */
+export function invalidFields(details: ErrorDetail[]): AppError {
   const fields = [...new Set(details.map((d) => d.field))];
   return new AppError('validation-failed', `Invalid ${fields.slice(0, 3).join(', ')}`, {
     status: 400,
-    details,
+    details: details.slice(0, MAX_ERROR_DETAILS),
   });
 }
 

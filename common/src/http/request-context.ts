@@ -19,9 +19,12 @@ export function requestContext(): RequestHandler {
     const started = process.hrtime.bigint();
     runWithContext({ requestId }, () => {
       res.on('finish', () => {
+        const level = res.statusCode >= 500 ? 'error' : 'http';
+        // winston formats a line before its transport drops it for its level: skip the work up front.
+        if (!logger.isLevelEnabled(level)) return;
         const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
         // The path only: query strings may carry keys or personal data.
-        logger.log(res.statusCode >= 500 ? 'error' : 'http', 'request completed', {
+        logger.log(level, 'request completed', {
           method: req.method,
           route: req.path,
           status: res.statusCode,

@@ -6,6 +6,7 @@ import {
   rejectOwnProtoKeys,
   setContextValue,
   statisticPath,
+  invalidFields,
   validationError,
   type TrackedEvent,
 } from '@analytics/common';
@@ -14,6 +15,7 @@ import type { SiteKeyCache } from './site-key-cache';
 import {
   batchSchema,
   singleEventSchema,
+  timestampWindowDetails,
   type BatchInput,
   type EventInput,
   type ValidationClock,
@@ -45,7 +47,10 @@ export class EventIntake {
 
   async acceptEvent(request: IntakeRequest): Promise<{ event_id: string; receipt: CommitReceipt }> {
     rejectProtoKeys(request.body, '');
-    const input = this.validate<EventInput>(singleEventSchema, request);
+    const input = this.validate<EventInput>(singleEventSchema, request, (event) => ({
+      events: [event],
+      fieldOf: () => 'timestamp',
+    }));
     const siteId = this.siteForKeys([
       { field: 'x-api-key', key: request.headerWriteKey },
       { field: 'write_key', key: input.write_key },
@@ -61,7 +66,10 @@ export class EventIntake {
     rejectProtoKeys(request.body, '');
     const events = (request.body as { events?: unknown } | null)?.events;
     if (Array.isArray(events)) events.forEach((event, i) => rejectProtoKeys(event, `events[${i}]`));
-    const input = this.validate<BatchInput>(batchSchema, request);
+    const input = this.validate<BatchInput>(batchSchema, request, (batch) => ({
+      events: batch.events,
+      fieldOf: (i) => `events[${i}].timestamp`,
+    }));
     const siteId = this.siteForKeys([
       { field: 'x-api-key', key: request.headerWriteKey },
       { field: 'write_key', key: input.write_key },
@@ -75,10 +83,18 @@ export class EventIntake {
     return { accepted: accepted.length, event_ids: accepted.map((event) => event.event_id), receipt };
   }
 
-  private validate<T>(schema: Joi.Schema<T>, request: IntakeRequest): T {
-    const clock: ValidationClock = { now: request.receivedAt.getTime(), maxAgeMs: this.deps.maxEventAgeMs };
-    const { value, error } = schema.validate(request.body, { context: clock });
+  /** Joi's schema (no per-call options, so Joi's cached preferences are used), then the time window. */
+  private validate<T>(
+    schema: Joi.Schema<T>,
+    request: IntakeRequest,
+    eventsOf: (value: T) => { events: readonly EventInput[]; fieldOf: (index: number) => string },
+  ): T {
+    const { value, error } = schema.validate(request.body);
     if (error) throw validationError(error);
+    const clock: ValidationClock = { now: request.receivedAt.getTime(), maxAgeMs: this.deps.maxEventAgeMs };
+    const { events, fieldOf } = eventsOf(value);
+    const outside = timestampWindowDetails(events, fieldOf, clock);
+    if (outside.length > 0) throw invalidFields(outside);
     return value;
   }
 

@@ -46,6 +46,24 @@ describe('POST /events', () => {
     expect(await h.jobs()).toHaveLength(before);
   });
 
+  it('when events fall outside the accepted time window, then 400 names each events[i].timestamp and nothing is enqueued', async () => {
+    const before = (await h.jobs()).length;
+    const events = Array.from({ length: 5 }, () => buildEvent(h.site.siteId));
+    events[1] = { ...events[1], timestamp: new Date(Date.now() - 8 * 86_400_000).toISOString() };
+    events[3] = { ...events[3], timestamp: new Date(Date.now() + 600_000).toISOString() };
+    const res = await h.http.post('/events').set('x-api-key', h.site.writeKey).send({ events });
+    expect(res.status).toBe(400);
+    expectErrorBody(res, { code: 'validation-failed' });
+    expect(res.body.details).toEqual([
+      {
+        field: 'events[1].timestamp',
+        message: 'events[1].timestamp is older than the accepted age of 168 hours',
+      },
+      { field: 'events[3].timestamp', message: 'events[3].timestamp is more than 5 minutes in the future' },
+    ]);
+    expect(await h.jobs()).toHaveLength(before);
+  });
+
   it('when an event carries an own __proto__ key in props, then 400 names it', async () => {
     const text = JSON.stringify({ events: [buildEvent(h.site.siteId, { props: { a: 1 } })] }).replace(
       '"props":{',
