@@ -95,29 +95,58 @@ describe('the processor in this process', () => {
     await expectExact(system, site, events);
   });
 
+  it('when a v2 job holds several requests of two sites, then each event is stored once with its own request id', async () => {
+    system = await startSystem();
+    const [siteA, siteB] = [await system.newSite(), await system.newSite()];
+    const [a, b] = [pageViews(siteA, 12, 'v2a'), pageViews(siteB, 8, 'v2b')];
+    const at = new Date().toISOString();
+    const requests = [
+      { request_id: 'request-a1', received_at: at, events: a.slice(0, 5) },
+      { request_id: 'request-b', received_at: at, events: b },
+      { request_id: 'request-a2', received_at: at, events: a.slice(5) },
+    ];
+    await system.queue.add(JOBS.ingestEvents, { v: 2, requests });
+    // Delivered again, as at-least-once delivery may: nothing counts twice.
+    await system.queue.add(JOBS.ingestEvents, { v: 2, requests: requests.slice(1) });
+    await waitForDrain(system.queue);
+    await expectExact(system, siteA, a);
+    await expectExact(system, siteB, b);
+    const stored = await getRawEventModel(system.ingestion.mongo)
+      .find({ site_id: { $in: [siteA.siteId, siteB.siteId] } }, { event_id: 1, request_id: 1 })
+      .lean();
+    const requestOf = new Map(stored.map((doc) => [doc.event_id, doc.request_id]));
+    for (const request of requests) {
+      for (const event of request.events) expect(requestOf.get(event.event_id)).toBe(request.request_id);
+    }
+  });
+
   it('when a poison payload arrives among good jobs, then it fails once, is never retried, and the others are stored', async () => {
     system = await startSystem();
     const site = await system.newSite();
     const good = pageViews(site, 20, 'good');
     await system.queue.add(JOBS.ingestEvents, job(good.slice(0, 10)));
     const poison = await system.queue.add(JOBS.ingestEvents, { v: 1, events: [{ site_id: 'x' }] } as never);
+    const poisonV2 = await system.queue.add(JOBS.ingestEvents, {
+      v: 2,
+      requests: [{ request_id: 'r', received_at: new Date().toISOString(), events: [{ site_id: 'x' }] }],
+    } as never);
     const unknown = await system.queue.add('not-a-job', job(good.slice(0, 1)) as never);
     await system.queue.add(JOBS.ingestEvents, job(good.slice(10)));
     await waitForDrain(system.queue);
-    for (const id of [poison.id!, unknown.id!]) {
+    for (const id of [poison.id!, poisonV2.id!, unknown.id!]) {
       const failed = await system.queue.getJob(id);
       expect(await failed!.getState()).toBe('failed');
       expect(failed!.attemptsMade).toBe(1);
       expect(failed!.failedReason).toMatch(/malformed payload|unknown job name/);
     }
-    expect(await system.queue.getFailedCount()).toBe(2);
+    expect(await system.queue.getFailedCount()).toBe(3);
     await expectExact(system, site, good);
     const health = await import('supertest').then((s) => s.default(system.processor!.app).get('/health'));
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({
       status: 'ok',
       checks: { redis: 'ok', mongodb: 'ok' },
-      queue: { waiting: 0, active: 0, failed: 2, oldest_waiting_age_ms: null },
+      queue: { waiting: 0, active: 0, failed: 3, oldest_waiting_age_ms: null },
     });
   });
 });
