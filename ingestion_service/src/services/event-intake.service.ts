@@ -47,10 +47,8 @@ export class EventIntake {
 
   async acceptEvent(request: IntakeRequest): Promise<{ event_id: string; receipt: CommitReceipt }> {
     rejectProtoKeys(request.body, '');
-    const input = this.validate<EventInput>(singleEventSchema, request, (event) => ({
-      events: [event],
-      fieldOf: () => 'timestamp',
-    }));
+    const input = validate<EventInput>(singleEventSchema, request.body);
+    this.requireTimeWindow([input], () => 'timestamp', request);
     const siteId = this.siteForKeys([
       { field: 'x-api-key', key: request.headerWriteKey },
       { field: 'write_key', key: input.write_key },
@@ -66,10 +64,8 @@ export class EventIntake {
     rejectProtoKeys(request.body, '');
     const events = (request.body as { events?: unknown } | null)?.events;
     if (Array.isArray(events)) events.forEach((event, i) => rejectProtoKeys(event, `events[${i}]`));
-    const input = this.validate<BatchInput>(batchSchema, request, (batch) => ({
-      events: batch.events,
-      fieldOf: (i) => `events[${i}].timestamp`,
-    }));
+    const input = validate<BatchInput>(batchSchema, request.body);
+    this.requireTimeWindow(input.events, (i) => `events[${i}].timestamp`, request);
     const siteId = this.siteForKeys([
       { field: 'x-api-key', key: request.headerWriteKey },
       { field: 'write_key', key: input.write_key },
@@ -83,19 +79,15 @@ export class EventIntake {
     return { accepted: accepted.length, event_ids: accepted.map((event) => event.event_id), receipt };
   }
 
-  /** Joi's schema (no per-call options, so Joi's cached preferences are used), then the time window. */
-  private validate<T>(
-    schema: Joi.Schema<T>,
+  /** After the schema: every timestamp within the accepted window around the request's arrival. */
+  private requireTimeWindow(
+    events: readonly EventInput[],
+    fieldOf: (index: number) => string,
     request: IntakeRequest,
-    eventsOf: (value: T) => { events: readonly EventInput[]; fieldOf: (index: number) => string },
-  ): T {
-    const { value, error } = schema.validate(request.body);
-    if (error) throw validationError(error);
+  ): void {
     const clock: ValidationClock = { now: request.receivedAt.getTime(), maxAgeMs: this.deps.maxEventAgeMs };
-    const { events, fieldOf } = eventsOf(value);
     const outside = timestampWindowDetails(events, fieldOf, clock);
     if (outside.length > 0) throw invalidFields(outside);
-    return value;
   }
 
   /** Every key the client sent must be the same one, and it must belong to a known site. */
@@ -160,6 +152,13 @@ function rejectProtoKeys(event: unknown, at: string): void {
     { value: event, at },
     { value: props, at: at ? `${at}.props` : 'props' },
   ]);
+}
+
+/** No per-call options: Joi then uses the preferences cached on the schema. */
+function validate<T>(schema: Joi.Schema<T>, body: unknown): T {
+  const { value, error } = schema.validate(body);
+  if (error) throw validationError(error);
+  return value;
 }
 
 function requireSameSite(keySiteId: string, events: { field: string; siteId: string }[]): void {

@@ -72,11 +72,6 @@ export class GroupCommit {
     });
   }
 
-  /** Pending requests never sent, and flushes under way; for tests and shutdown logs. */
-  get backlog(): { pending: number; inFlight: number } {
-    return { pending: this.pending.length, inFlight: this.inFlight };
-  }
-
   private schedule(): void {
     if (this.scheduled || this.inFlight >= this.maxInFlight || this.pending.length === 0) return;
     this.scheduled = true;

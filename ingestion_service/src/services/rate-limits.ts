@@ -10,8 +10,7 @@ export interface RateLimitClaim {
 }
 
 export type RateLimitVerdict =
-  | { allowed: true; ip?: IpWindow }
-  | { allowed: false; limit: 'ip' | 'site'; retryAfterMs: number; ip?: IpWindow };
+  { allowed: true; ip?: IpWindow } | { allowed: false; limit: 'ip' | 'site'; retryAfterMs: number };
 
 /** Where a client address stands in its current minute (for the draft-7 `RateLimit` headers). */
 export interface IpWindow {
@@ -129,8 +128,8 @@ export class RateLimits {
       const [verdict, ipUsed, ipTtl, siteTtl] = reply.slice(4 * i, 4 * i + 4).map((n) => Math.max(0, n));
       const ip = ipPerMinute > 0 ? { limit: ipPerMinute, used: ipUsed!, resetMs: ipTtl! } : undefined;
       if (verdict === 0) return { allowed: true, ip };
-      if (verdict === 1) return { allowed: false, limit: 'ip', retryAfterMs: ipTtl!, ip };
-      return { allowed: false, limit: 'site', retryAfterMs: siteTtl!, ip };
+      if (verdict === 1) return { allowed: false, limit: 'ip', retryAfterMs: ipTtl! };
+      return { allowed: false, limit: 'site', retryAfterMs: siteTtl! };
     });
   }
 }
