@@ -37,29 +37,51 @@ export function statisticPath(path: string): string {
 export type PropValue = string | number | boolean;
 
 // Field rules shared by the ingestion request schema and the job payload schema.
+//
+// Custom messages sit on the rule (`.rule({ message })`), not on the schema (`.messages()`): Joi keeps schema
+// messages as preferences, and merges preferences again, recompiling every message, for each value a
+// schema with its own preferences validates (5 % of ingestion's CPU per event before).
 export const siteIdRule = Joi.string()
   .pattern(SITE_ID_PATTERN)
-  .messages({ 'string.pattern.base': '{#label} must be 1-64 of A-Z a-z 0-9 . _ -' });
+  .rule({ message: '{#label} must be 1-64 of A-Z a-z 0-9 . _ -' });
 export const eventTypeRule = Joi.string()
   .pattern(EVENT_TYPE_PATTERN)
-  .messages({ 'string.pattern.base': '{#label} must be 1-64 of A-Z a-z 0-9 . _ : -' });
+  .rule({ message: '{#label} must be 1-64 of A-Z a-z 0-9 . _ : -' });
 export const eventIdRule = Joi.string()
   .pattern(EVENT_ID_PATTERN)
-  .messages({ 'string.pattern.base': '{#label} must be 1-64 of A-Z a-z 0-9 _ -' });
+  .rule({ message: '{#label} must be 1-64 of A-Z a-z 0-9 _ -' });
 export const pathRule = Joi.string()
   .max(EVENT_LIMITS.pathMaxLength)
   .pattern(/^\//)
-  .messages({ 'string.pattern.base': '{#label} must start with /' });
+  .rule({ message: '{#label} must start with /' });
 export const userIdRule = Joi.string().min(1).max(EVENT_LIMITS.userIdMaxLength);
 export const referrerRule = Joi.string().allow('').max(EVENT_LIMITS.referrerMaxLength);
+/**
+ * A prop value: a string of at most 256 characters, a finite number or a boolean. One custom check instead
+ * of `alternatives` of three schemas, which tried each schema in turn: same answers and messages, about
+ * 1 µs less per event with two props (docs/performance.md, third pass).
+ */
+const propValueRule = Joi.any()
+  .custom((value: unknown, helpers) => {
+    if (typeof value === 'string') {
+      const limit = EVENT_LIMITS.propStringMaxLength;
+      return value.length <= limit ? value : helpers.error('string.max', { limit });
+    }
+    if (typeof value === 'number') return Number.isFinite(value) ? value : helpers.error('number.infinity');
+    if (typeof value === 'boolean') return value;
+    return helpers.error('alternatives.types');
+  })
+  .rule({
+    message: {
+      'string.max': '{#label} length must be less than or equal to {#limit} characters long',
+      'number.infinity': '{#label} cannot be infinity',
+      'alternatives.types': '{#label} must be a string, a number or a boolean',
+    },
+  });
+
 export const propsRule = Joi.object()
   .max(EVENT_LIMITS.propsMaxKeys)
-  .pattern(
-    Joi.string().min(1).max(EVENT_LIMITS.propKeyMaxLength),
-    Joi.alternatives()
-      .try(Joi.string().allow('').max(EVENT_LIMITS.propStringMaxLength), Joi.number().unsafe(), Joi.boolean())
-      .messages({ 'alternatives.types': '{#label} must be a string, a number or a boolean' }),
-  );
+  .pattern(Joi.string().min(1).max(EVENT_LIMITS.propKeyMaxLength), propValueRule);
 
 /** Own `__proto__` keys survive JSON.parse but Joi drops them silently; unknown keys must fail instead. */
 export function hasOwnProtoKey(value: unknown): boolean {

@@ -53,9 +53,12 @@ const timestampRule = Joi.string()
     if (at === undefined) return helpers.error('timestamp.format');
     return new Date(at).toISOString();
   })
-  .messages({
-    'timestamp.format':
-      '{#label} must be an ISO-8601 date-time with Z or an offset, e.g. 2025-11-12T14:03:00Z',
+  // On the rule, not .messages(): see the field rules in common/src/events/event-fields.ts.
+  .rule({
+    message: {
+      'timestamp.format':
+        '{#label} must be an ISO-8601 date-time with Z or an offset, e.g. 2025-11-12T14:03:00Z',
+    },
   });
 
 /**
@@ -88,8 +91,9 @@ const writeKeyRule = Joi.string().min(1).max(200);
 const eventSchema = Joi.object<EventInput>({
   site_id: siteIdRule.required(),
   event_type: eventTypeRule.required(),
+  // `.required()` on the condition: without it a missing event_type counts as a page view.
   path: Joi.when('event_type', {
-    is: Joi.valid(...PAGE_VIEW_SPELLINGS),
+    is: Joi.valid(...PAGE_VIEW_SPELLINGS).required(),
     then: pathRule.required(),
     otherwise: pathRule,
   }),
@@ -111,7 +115,7 @@ const VALIDATION_PREFS: Joi.ValidationOptions = {
 export const singleEventSchema = eventSchema.required().prefs(VALIDATION_PREFS);
 
 export const batchSchema = Joi.object<BatchInput>({
-  events: Joi.array().items(eventSchema.required()).min(1).max(EVENT_LIMITS.batchMaxEvents).required(),
+  events: Joi.array().items(eventSchema).min(1).max(EVENT_LIMITS.batchMaxEvents).required(),
   write_key: writeKeyRule,
 })
   .required()

@@ -91,6 +91,22 @@ describe('POST /events', () => {
     expectErrorBody(res, { code: 'validation-failed', fields: [field!] });
   });
 
+  it('when events have errors, then the details name exactly their fields and nothing else is enqueued', async () => {
+    const before = (await h.enqueuedRequests()).length;
+    const events = [
+      buildEvent(h.site.siteId),
+      buildEvent(h.site.siteId, { user_id: '' }),
+      { site_id: h.site.siteId },
+      buildEvent(h.site.siteId, { event_type: 'pageview', path: undefined }),
+    ];
+    const res = await h.http.post('/events').set('x-api-key', h.site.writeKey).send({ events });
+    expect(res.status).toBe(400);
+    expectErrorBody(res, { code: 'validation-failed' });
+    const fields = (res.body as { details: { field: string }[] }).details.map((detail) => detail.field);
+    expect(fields).toEqual(['events[1].user_id', 'events[2].event_type', 'events[3].path']);
+    expect(await h.enqueuedRequests()).toHaveLength(before);
+  });
+
   it('when the key is only in the body (sendBeacon), then 202', async () => {
     const res = await h.http
       .post('/events')
