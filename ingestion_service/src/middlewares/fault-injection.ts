@@ -2,10 +2,13 @@ import type { RequestHandler } from 'express';
 import { AppError, announceFault, UNAVAILABLE_RETRY_AFTER_SECONDS } from '@analytics/common';
 import type { IngestionConfig } from '../config';
 
-/** INGESTION_FAULT (tests only): fails a share of event requests on purpose; a pass-through when unset. */
-export function injectFaults(fault: IngestionConfig['fault']): RequestHandler {
+/**
+ * INGESTION_FAULT (tests only): fails a share of event requests on purpose. Undefined when unset, so the
+ * app mounts nothing in the request path.
+ */
+export function injectFaults(fault: IngestionConfig['fault']): RequestHandler | undefined {
   const { mode, rate } = fault;
-  if (mode === undefined) return (_req, _res, next) => next();
+  if (mode === undefined) return undefined;
   announceFault('INGESTION_FAULT', mode, { rate });
   return (_req, _res, next) => {
     if (Math.random() >= rate) {

@@ -7,6 +7,9 @@ import type { SiteRepository } from '../repositories/site.repository';
  */
 const CHANGE_OVERLAP_MS = 10_000;
 
+/** How many presented write keys keep their digest in memory (one per site and key in use is plenty). */
+const DIGEST_MEMO_MAX_KEYS = 10_000;
+
 /**
  * Ingestion's in-process view of every site's write key, so the hot path needs no MongoDB round trip:
  * loaded once at start, then refreshed in the background with only what changed. Unknown site ids are
@@ -18,10 +21,17 @@ export class SiteKeyCache {
   private readonly siteByKeyHash = new Map<string, string>();
   /** site id → write key digest (to drop the old digest when a key changes) */
   private readonly keyHashBySite = new Map<string, string>();
+  /**
+   * presented write key → its digest, for keys that matched a site: hashing every request's key was 2 % of
+   * ingestion's CPU. A digest never changes, so a rotated key needs no invalidation (its digest is simply
+   * no longer in siteByKeyHash). Unknown keys are never remembered, so random keys cannot fill it.
+   */
+  private readonly digestByWriteKey = new Map<string, string>();
   private newestChange: Date | undefined;
   private loaded = false;
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  private followUp: Promise<void> | undefined;
   private failing = false;
 
   constructor(
@@ -40,27 +50,52 @@ export class SiteKeyCache {
 
   /** The site a write key belongs to, or undefined for an unknown key. */
   siteForWriteKey(writeKey: string): string | undefined {
-    return this.siteByKeyHash.get(hashKey(writeKey));
+    const remembered = this.digestByWriteKey.get(writeKey);
+    if (remembered !== undefined) return this.siteByKeyHash.get(remembered);
+    const digest = hashKey(writeKey);
+    const siteId = this.siteByKeyHash.get(digest);
+    if (siteId !== undefined) {
+      if (this.digestByWriteKey.size >= DIGEST_MEMO_MAX_KEYS) this.digestByWriteKey.clear();
+      this.digestByWriteKey.set(writeKey, digest);
+    }
+    return siteId;
   }
 
   /** Loads every site, then keeps refreshing every interval until stop(). */
   async start(): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.refreshIntervalMs);
+    // a tick while a load runs is skipped: the next tick comes soon enough
+    this.timer = setInterval(() => {
+      if (this.refreshing === undefined) void this.refresh().catch(() => undefined);
+    }, this.refreshIntervalMs);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.followUp?.catch(() => undefined);
     await this.refreshing?.catch(() => undefined);
   }
 
-  /** One refresh at a time; a caller arriving during one waits for it. */
+  /**
+   * Resolves once a load that started after this call has finished, so a caller sees every site committed
+   * before it called. One load runs at a time: a load already in flight may have read before the caller's
+   * change, so callers arriving during it share one follow-up load.
+   */
   refresh(): Promise<void> {
-    this.refreshing ??= this.load().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+    if (this.refreshing === undefined) {
+      this.refreshing = this.load().finally(() => {
+        this.refreshing = undefined;
+      });
+      return this.refreshing;
+    }
+    this.followUp ??= this.refreshing
+      .catch(() => undefined)
+      .then(() => {
+        this.followUp = undefined;
+        return this.refresh();
+      });
+    return this.followUp;
   }
 
   private async load(): Promise<void> {

@@ -230,6 +230,33 @@ describe('POST /event', () => {
       expectErrorBody(res, { code: 'invalid-write-key', fields: ['write_key'] });
     });
 
+    it('when a site key is replaced after use, then the old key is refused and the new one accepted', async () => {
+      const { insertTestSite } = await import('@analytics/common/testing');
+      const { getSiteModel, newSiteKeys } = await import('@analytics/common');
+      const site = await insertTestSite(h.service.mongo);
+      await h.service.sites.refresh();
+      const send = (key: string) =>
+        h.http
+          .post('/event')
+          .set('x-api-key', key)
+          .send(buildEvent(site.siteId, { path: '/rotated' }));
+      expect((await send(site.writeKey)).status).toBe(202);
+
+      const replacement = newSiteKeys();
+      await getSiteModel(h.service.mongo).updateOne(
+        { site_id: site.siteId },
+        { $set: { write_key_hash: replacement.writeKeyHash, updated_at: new Date() } },
+      );
+      await h.service.sites.refresh();
+
+      const old = await send(site.writeKey);
+      expect(old.status).toBe(401);
+      expectErrorBody(old, { code: 'invalid-write-key', fields: ['x-api-key'] });
+      expect((await send(replacement.writeKey)).status).toBe(202);
+      const stored = (await h.enqueuedEvents()).filter((event) => event.site_id === site.siteId);
+      expect(stored).toHaveLength(2);
+    });
+
     it('when the site_id is unknown, then 401 without a database round trip', async () => {
       const res = await h.http
         .post('/event')
