@@ -19,7 +19,26 @@
  *   jobs. One per machine with a high WORKER_CONCURRENCY is usually enough: it mostly waits on MongoDB.
  * - cron_service: fork mode, 1 instance, or more (CRON_INSTANCES, PORTs from 3002 up) for availability:
  *   each schedule still runs once, through BullMQ job schedulers.
+ * - `node_args` are the Node flags of the service's own `npm start` (its package.json), so pm2, `npm start`
+ *   in the service's folder and the bench run it alike (docs/operations.md, "Memory").
  */
+
+const fs = require('node:fs');
+const path = require('node:path');
+
+/** The flags between `node` and `dist/index.js` in a service's `start` script. */
+function startFlags(service) {
+  const manifest = path.join(__dirname, service, 'package.json');
+  const start = JSON.parse(fs.readFileSync(manifest, 'utf8')).scripts?.start ?? '';
+  const words = start.trim().split(/\s+/);
+  const flags = words.slice(1, -1);
+  if (words[0] !== 'node' || words.at(-1) !== 'dist/index.js' || !flags.every((f) => f.startsWith('--'))) {
+    throw new Error(
+      `${manifest}: scripts.start must read "node [--flag ...] dist/index.js", found "${start}"`,
+    );
+  }
+  return flags.join(' ');
+}
 
 /** Variables passed through from the starter's environment when set there. */
 const PASSED_THROUGH = [
@@ -77,33 +96,22 @@ const common = {
   env: passedThrough(),
 };
 
+/** One service's app: the common settings, its folder and start flags, and how many instances run how. */
+function serviceApp(service, placement) {
+  return {
+    ...common,
+    name: service,
+    cwd: `${__dirname}/${service}`,
+    node_args: startFlags(service),
+    ...placement,
+  };
+}
+
 module.exports = {
   apps: [
-    {
-      ...common,
-      name: 'ingestion_service',
-      cwd: `${__dirname}/ingestion_service`,
-      exec_mode: 'cluster',
-      instances: instances('INGESTION_INSTANCES', 1),
-    },
-    {
-      ...common,
-      name: 'processor_service',
-      cwd: `${__dirname}/processor_service`,
-      ...forkInstances('PROCESSOR_INSTANCES', 3001),
-    },
-    {
-      ...common,
-      name: 'reporting_service',
-      cwd: `${__dirname}/reporting_service`,
-      exec_mode: 'cluster',
-      instances: instances('REPORTING_INSTANCES', 1),
-    },
-    {
-      ...common,
-      name: 'cron_service',
-      cwd: `${__dirname}/cron_service`,
-      ...forkInstances('CRON_INSTANCES', 3002),
-    },
+    serviceApp('ingestion_service', { exec_mode: 'cluster', instances: instances('INGESTION_INSTANCES', 1) }),
+    serviceApp('processor_service', forkInstances('PROCESSOR_INSTANCES', 3001)),
+    serviceApp('reporting_service', { exec_mode: 'cluster', instances: instances('REPORTING_INSTANCES', 1) }),
+    serviceApp('cron_service', forkInstances('CRON_INSTANCES', 3002)),
   ],
 };

@@ -5,11 +5,17 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS script shared with npm start
+const { pm2 } = require('../../scripts/local-stack.js') as {
+  pm2(args: string[], options: { quiet: boolean; env: NodeJS.ProcessEnv }): { stdout: string };
+};
+
 const run = promisify(execFile);
 const shell = promisify(exec);
 const ROOT = path.resolve(__dirname, '..', '..');
 const DATA = path.join(ROOT, '.data');
 const PORTS = [3000, 3001, 3002, 4000];
+const SERVICES = ['cron_service', 'ingestion_service', 'processor_service', 'reporting_service'];
 
 function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -97,6 +103,21 @@ describe('npm start / npm stop', () => {
       if (views < 1) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(views).toBe(1);
+
+    // pm2 runs every service with the Node flags of its own `npm start` (ecosystem.config.js copies them).
+    const apps = JSON.parse(pm2(['jlist'], { quiet: true, env }).stdout) as {
+      name: string;
+      pm2_env: { node_args: string[] };
+    }[];
+    expect(apps.map((app) => app.name).sort()).toEqual(SERVICES);
+    for (const app of apps) {
+      const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, app.name, 'package.json'), 'utf8')) as {
+        scripts: { start: string };
+      };
+      const flags = manifest.scripts.start.split(' ').filter((word) => word.startsWith('--'));
+      expect(flags.length).toBeGreaterThan(0);
+      expect(app.pm2_env.node_args).toEqual(flags);
+    }
 
     const recorded = JSON.parse(fs.readFileSync(path.join(DATA, 'started.json'), 'utf8')) as {
       engine: { pid: number };
