@@ -7,6 +7,7 @@ import { connectMongo } from '@analytics/common';
 import { getFreePort, insertTestSite, mongoUriWithDatabase } from '@analytics/common/testing';
 import type { BenchSite } from './fixtures';
 import {
+  closedLoop,
   Connection,
   encodeRequest,
   loopback,
@@ -16,7 +17,7 @@ import {
   type WindowHooks,
 } from './load/http-load';
 import type { HttpFigures } from './results';
-import { benchScript, serviceEntry } from './support/built';
+import { benchScript, serviceEntry, serviceNodeFlags } from './support/built';
 import {
   Cleanup,
   cpuDelta,
@@ -156,11 +157,12 @@ async function startScript(
   label: string,
   script: string,
   env: Record<string, string>,
+  nodeFlags: string[] = [],
 ): Promise<Started> {
   const port = await getFreePort();
   const child = spawnNode(label, script, {
     env: { ...env, PORT: String(port) },
-    execArgv: profileArgs(ctx, label),
+    execArgv: [...nodeFlags, ...profileArgs(ctx, label)],
   });
   cleanup.add(label, async () => {
     ctx.rss.unwatch(label);
@@ -179,7 +181,7 @@ export function startService(
   service: ServiceName,
   env: Record<string, string>,
 ): Promise<Started> {
-  return startScript(ctx, cleanup, service, serviceEntry(service), env);
+  return startScript(ctx, cleanup, service, serviceEntry(service), env, serviceNodeFlags(service));
 }
 
 /** Starts a bench script (a peer or a host) from bench/dist. */
@@ -198,12 +200,13 @@ export function startBenchScript(
  * command monitoring switched on by a URI option.
  */
 export function startProcessorHost(ctx: BenchContext, cleanup: Cleanup, mongoUri: string): Promise<Started> {
-  return startBenchScript(
+  return startScript(
     ctx,
     cleanup,
     'processor_service',
-    'hosts/processor-host.js',
+    benchScript('hosts/processor-host.js'),
     serviceEnv(ctx, withMonitorCommands(mongoUri)),
+    serviceNodeFlags('processor_service'),
   );
 }
 
@@ -297,6 +300,45 @@ export async function measureHttp<R extends LoadResult>(
     redisCpuMicrosPerRequest: raw.requests > 0 ? ((used.redis ?? 0) * 1e6) / raw.requests : 0,
     eventLoopDelay: await delayAtEnd,
   };
+}
+
+export interface ClosedLoopMeasure {
+  /** Default: the run's `connections`. */
+  connections?: number;
+  /** Default: the run's `warmupMs`. */
+  warmupMs?: number;
+  /** Default: the run's `durationMs`. */
+  durationMs?: number;
+  eventsPerRequest?: number;
+  /** The server's /health, to read its event-loop delay over the window. */
+  health?: Target;
+}
+
+/** A closed loop against a started server, measured by measureHttp, with the run's settings by default. */
+export function measureClosedLoop(
+  ctx: BenchContext,
+  server: Started,
+  requests: Buffer[],
+  options: ClosedLoopMeasure = {},
+): Promise<HttpFigures> {
+  const { settings } = ctx;
+  const connections = options.connections ?? settings.connections;
+  return measureHttp(
+    ctx,
+    server.child.pid,
+    connections,
+    (hooks) =>
+      closedLoop({
+        ...hooks,
+        target: server.target,
+        requests,
+        connections,
+        warmupMs: options.warmupMs ?? settings.warmupMs,
+        durationMs: options.durationMs ?? settings.durationMs,
+      }),
+    options.eventsPerRequest,
+    options.health,
+  );
 }
 
 export { Cleanup };

@@ -67,7 +67,8 @@ export interface RunResult {
   mongo: 'test-engine' | 'external';
   /** bareEnqueueOpen: the enqueue ceiling in an open loop at half its maximum. */
   limits?: { bare?: HttpFigures; bareEnqueue?: HttpFigures; bareEnqueueOpen?: HttpFigures };
-  naive?: { http?: HttpFigures; worker?: WorkerDelta };
+  /** httpNoEnqueue: the naive server without its `queue.add` (Express + Joi + 202). */
+  naive?: { http?: HttpFigures; httpNoEnqueue?: HttpFigures; worker?: WorkerDelta };
   ingestion?: { event?: HttpFigures; eventOpen?: HttpFigures; events?: HttpFigures };
   /** Backlogs: new single-event jobs, new 100-event jobs, re-delivered (already stored) 100-event jobs. */
   processor?: { singles?: WorkerDelta; batches?: WorkerDelta; resent?: WorkerDelta };

@@ -54,6 +54,19 @@ const LINES: Line[] = [
   { label: 'naive POST /event: p99 ms', value: (r) => r.naive?.http?.latency.p99, digits: 2 },
   { label: 'naive POST /event: CPU µs / request', value: (r) => r.naive?.http?.serverCpuMicrosPerRequest },
   {
+    label: 'naive without its queue.add (Express + Joi + 202): req/s',
+    value: (r) => r.naive?.httpNoEnqueue?.rate,
+  },
+  {
+    label: 'naive without its queue.add: CPU µs / request',
+    value: (r) => r.naive?.httpNoEnqueue?.serverCpuMicrosPerRequest,
+  },
+  {
+    label: 'naive without its queue.add ÷ naive peer (best an Express + Joi server can reach)',
+    value: (r) => ratio(r.naive?.httpNoEnqueue?.rate, r.naive?.http?.rate),
+    digits: 2,
+  },
+  {
     label: 'naive worker: MongoDB round trips / 1,000 events',
     value: (r) => r.naive?.worker?.roundTripsPer1000Events,
   },
@@ -81,6 +94,11 @@ const LINES: Line[] = [
     target: '≥ 0.5 (Node 24)',
     check: (v) => v >= 0.5,
     checkOn: '24',
+  },
+  {
+    label: 'POST /event ÷ naive without its queue.add',
+    value: (r) => ratio(r.ingestion?.event?.rate, r.naive?.httpNoEnqueue?.rate),
+    digits: 2,
   },
   {
     label: 'POST /event ÷ bare parse + 202',

@@ -3,13 +3,14 @@ import {
   Cleanup,
   freshDatabase,
   ingestionEnv,
+  measureClosedLoop,
   measureHttp,
   newSite,
   startService,
   type BenchContext,
 } from '../context';
 import { batchRequests, eventRequests } from '../fixtures';
-import { closedLoop, openLoop } from '../load/http-load';
+import { openLoop } from '../load/http-load';
 import type { RunResult } from '../results';
 
 /**
@@ -29,22 +30,7 @@ export async function runIngestion(ctx: BenchContext, result: RunResult): Promis
     const pid = ingestion.child.pid;
     const singles = eventRequests(ingestion.target, site, 64);
 
-    const event = await measureHttp(
-      ctx,
-      pid,
-      settings.connections,
-      (hooks) =>
-        closedLoop({
-          ...hooks,
-          target: ingestion.target,
-          requests: singles,
-          connections: settings.connections,
-          warmupMs: settings.warmupMs,
-          durationMs: settings.durationMs,
-        }),
-      1,
-      ingestion.target,
-    );
+    const event = await measureClosedLoop(ctx, ingestion, singles, { health: ingestion.target });
     result.ingestion.event = event;
     await ctx.redis.flushall();
 
@@ -70,22 +56,11 @@ export async function runIngestion(ctx: BenchContext, result: RunResult): Promis
     await ctx.redis.flushall();
 
     const batches = batchRequests(ingestion.target, site, 8, settings.batchSize);
-    result.ingestion.events = await measureHttp(
-      ctx,
-      pid,
-      settings.batchConnections,
-      (hooks) =>
-        closedLoop({
-          ...hooks,
-          target: ingestion.target,
-          requests: batches,
-          connections: settings.batchConnections,
-          warmupMs: settings.warmupMs,
-          durationMs: settings.durationMs,
-        }),
-      settings.batchSize,
-      ingestion.target,
-    );
+    result.ingestion.events = await measureClosedLoop(ctx, ingestion, batches, {
+      connections: settings.batchConnections,
+      eventsPerRequest: settings.batchSize,
+      health: ingestion.target,
+    });
   } finally {
     await cleanup.run();
     await ctx.redis.flushall();

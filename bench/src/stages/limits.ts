@@ -1,6 +1,6 @@
-import { Cleanup, measureHttp, startBenchScript, type BenchContext } from '../context';
+import { Cleanup, measureClosedLoop, measureHttp, startBenchScript, type BenchContext } from '../context';
 import { eventRequests, type BenchSite } from '../fixtures';
-import { closedLoop, openLoop } from '../load/http-load';
+import { openLoop } from '../load/http-load';
 import type { HttpFigures, RunResult } from '../results';
 
 /** Sites are not checked by the ceilings; a placeholder gives every server the same request bytes. */
@@ -21,16 +21,7 @@ async function bare(
     });
     const requests = eventRequests(server.target, ANY_SITE, 64);
     const { settings } = ctx;
-    const closed = await measureHttp(ctx, server.child.pid, settings.connections, (hooks) =>
-      closedLoop({
-        ...hooks,
-        target: server.target,
-        requests,
-        connections: settings.connections,
-        warmupMs: settings.warmupMs,
-        durationMs: settings.durationMs,
-      }),
-    );
+    const closed = await measureClosedLoop(ctx, server, requests);
     if (mode === 'parse') return { closed };
     await ctx.redis.flushall();
     const halfRate = Math.max(10, Math.round(closed.rate / 2));

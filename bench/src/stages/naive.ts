@@ -1,7 +1,7 @@
-import { Cleanup, freshDatabase, measureHttp, startBenchScript, type BenchContext } from '../context';
+import { Cleanup, freshDatabase, measureClosedLoop, startBenchScript, type BenchContext } from '../context';
 import { eventRequests, type BenchSite } from '../fixtures';
-import { closedLoop, sendAll } from '../load/http-load';
-import type { RunResult } from '../results';
+import { sendAll } from '../load/http-load';
+import type { HttpFigures, RunResult } from '../results';
 import { WorkerHostClient, workerDelta } from '../support/worker-host';
 
 const NAIVE_SITE: BenchSite = { siteId: 'naive-site', writeKey: 'wk_naive', readKey: 'rk_naive' };
@@ -10,6 +10,20 @@ function requireAccepted(statuses: number[], what: string): void {
   const bad = statuses.filter((status) => status !== 202);
   if (bad.length > 0)
     throw new Error(`${what}: ${bad.length} request(s) not answered 202 (first: ${bad[0]})`);
+}
+
+/** The naive server without its enqueue, in its own process, stopped before the worker's stage. */
+async function frameworkOnly(ctx: BenchContext): Promise<HttpFigures> {
+  const cleanup = new Cleanup();
+  try {
+    const server = await startBenchScript(ctx, cleanup, 'naive-http-no-enqueue', 'peers/naive-server.js', {
+      REDIS_URL: ctx.redisUrl,
+      NAIVE_ENQUEUE: 'off',
+    });
+    return await measureClosedLoop(ctx, server, eventRequests(server.target, NAIVE_SITE, 64));
+  } finally {
+    await cleanup.run();
+  }
 }
 
 /**
@@ -25,17 +39,10 @@ export async function runNaive(ctx: BenchContext, result: RunResult): Promise<vo
       REDIS_URL: ctx.redisUrl,
     });
     const requests = eventRequests(server.target, NAIVE_SITE, 64);
-    result.naive.http = await measureHttp(ctx, server.child.pid, settings.connections, (hooks) =>
-      closedLoop({
-        ...hooks,
-        target: server.target,
-        requests,
-        connections: settings.connections,
-        warmupMs: settings.warmupMs,
-        durationMs: settings.durationMs,
-      }),
-    );
+    result.naive.http = await measureClosedLoop(ctx, server, requests);
     await ctx.redis.flushall();
+
+    result.naive.httpNoEnqueue = await frameworkOnly(ctx);
 
     const worker = await startBenchScript(ctx, cleanup, 'naive-worker', 'peers/naive-worker.js', {
       REDIS_URL: ctx.redisUrl,

@@ -6,7 +6,7 @@ import {
   Cleanup,
   freshDatabase,
   ingestionEnv,
-  measureHttp,
+  measureClosedLoop,
   newSite,
   serviceEnv,
   startProcessorHost,
@@ -15,7 +15,7 @@ import {
   type Started,
 } from '../context';
 import { batchRequest, pageView, statsRequest, type BenchSite, type EventShape } from '../fixtures';
-import { closedLoop, Connection, sendAll } from '../load/http-load';
+import { Connection, sendAll } from '../load/http-load';
 import type { RunResult, StatsVolume } from '../results';
 import { loadBuilt } from '../support/built';
 import { WorkerHostClient } from '../support/worker-host';
@@ -96,16 +96,11 @@ export async function runStats(ctx: BenchContext, result: RunResult): Promise<vo
     };
 
     const measure = async (): Promise<StatsVolume> => {
-      const http = await measureHttp(ctx, reporting.child.pid, settings.stats.connections, (hooks) =>
-        closedLoop({
-          ...hooks,
-          target: reporting.target,
-          requests: [statsRequest(reporting.target, site)],
-          connections: settings.stats.connections,
-          warmupMs: 500,
-          durationMs: settings.stats.durationMs,
-        }),
-      );
+      const http = await measureClosedLoop(ctx, reporting, [statsRequest(reporting.target, site)], {
+        connections: settings.stats.connections,
+        warmupMs: 500,
+        durationMs: settings.stats.durationMs,
+      });
       return {
         events: sent,
         docsRead: await documentsRead(mongo, site.siteId),

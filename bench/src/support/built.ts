@@ -24,3 +24,19 @@ export function benchScript(relativePath: string): string {
 export function serviceEntry(service: string): string {
   return path.join(REPO_ROOT, service, 'dist', 'index.js');
 }
+
+interface EcosystemApp {
+  name: string;
+  node_args?: string;
+}
+
+/**
+ * The Node flags a service runs with in production: its pm2 app's `node_args` (ecosystem.config.js takes
+ * them from the service's own `npm start`), so the bench measures the memory settings users get.
+ */
+export function serviceNodeFlags(service: string): string[] {
+  const { apps } = load(path.join(REPO_ROOT, 'ecosystem.config.js')) as { apps: EcosystemApp[] };
+  const app = apps.find((candidate) => candidate.name === service);
+  if (!app) throw new Error(`ecosystem.config.js has no app named ${service}`);
+  return app.node_args ? app.node_args.split(' ') : [];
+}
