@@ -24,6 +24,7 @@ export * from './events/buckets';
 export * from './models/raw-event.model';
 export * from './models/rollup.model';
 export * from './http/client-errors';
+export * from './http/app-server';
 export * from './service-runner';
 export * from './faults';
 export * from './config/service-env';

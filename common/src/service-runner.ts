@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import { loadConfigOrExit } from './config/load-config';
+import { createAppServer } from './http/app-server';
 import { answerClientErrorsWithJson } from './http/client-errors';
 import { configureLogger, logger, type LogLevel } from './logger';
 import { closeServer, createShutdown, signalReady, type ShutdownStep } from './shutdown';
@@ -41,7 +42,7 @@ export async function runService<C extends { port: number; logLevel: LogLevel }>
     }
     throw error;
   });
-  const server = service.app.listen(config.port, () => {
+  const server = createAppServer(service.app).listen(config.port, () => {
     logger.info('listening', { port: config.port, ...service.describe?.() });
     signalReady();
   });

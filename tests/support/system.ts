@@ -4,6 +4,7 @@ import type TestAgent from 'supertest/lib/agent';
 import {
   dropTestDatabase,
   insertTestSite,
+  listenAppServer,
   testMongoUri,
   testRedisUrl,
   uniqueTestNames,
@@ -70,14 +71,17 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     connection: { url: env.REDIS_URL!, maxRetriesPerRequest: null },
     prefix: env.REDIS_PREFIX,
   });
+  // the servers the service processes run, not supertest's own
+  const ingestServer = await listenAppServer(ingestion.app);
+  const reportServer = await listenAppServer(
+    createReportingApp({ config: reportingConfig, mongo: ingestion.mongo, now: options.now }),
+  );
   return {
     env,
     ingestion,
     processor,
-    ingest: supertest(ingestion.app),
-    report: supertest(
-      createReportingApp({ config: reportingConfig, mongo: ingestion.mongo, now: options.now }),
-    ),
+    ingest: supertest(ingestServer.server),
+    report: supertest(reportServer.server),
     queue,
     async newSite() {
       const site = await insertTestSite(ingestion.mongo);
@@ -85,6 +89,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       return site;
     },
     async close() {
+      await ingestServer.close();
+      await reportServer.close();
       for (const closer of processor?.closers ?? []) await closer.close();
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();

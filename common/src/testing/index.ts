@@ -7,3 +7,4 @@ export * from './wait-for';
 export * from './site-fixtures';
 export * from './service-process';
 export * from './http-client';
+export * from './app-server';
