@@ -48,3 +48,33 @@ describe('a site created through POST /sites', () => {
     expect(events.map((e) => e.event_id)).toContain(accepted.body.event_id);
   });
 });
+
+describe('a write key replaced through POST /sites/:site_id/keys', () => {
+  it('when ingestion is already running, then within 5 s the old key gets 401 and the new one 202', async () => {
+    const created = await reporting.http.post('/sites').send({ name: 'Rotated' });
+    expect(created.status).toBe(201);
+    const siteId = created.body.site_id as string;
+    const event = { site_id: siteId, event_type: 'page_view', path: '/' };
+    const send = (key: string) => ingestion.http.post('/event').set('x-api-key', key).send(event);
+    await waitFor(async () => ((await send(created.body.write_key)).status === 202 ? true : undefined), {
+      timeoutMs: 5000,
+      intervalMs: 100,
+      what: 'the new site to be accepted',
+    });
+
+    const rotated = await reporting.http.post(`/sites/${siteId}/keys`).send({ keys: 'write' });
+    expect(rotated.status).toBe(200);
+    const rotatedAt = Date.now();
+
+    await waitFor(async () => ((await send(created.body.write_key)).status === 401 ? true : undefined), {
+      timeoutMs: 5000,
+      intervalMs: 100,
+      what: 'the old write key to be refused',
+    });
+    expect(Date.now() - rotatedAt).toBeLessThan(5000);
+    const accepted = await send(rotated.body.write_key);
+    expect(accepted.status).toBe(202);
+    const events = await ingestion.enqueuedEvents();
+    expect(events.map((e) => e.event_id)).toContain(accepted.body.event_id);
+  });
+});

@@ -6,6 +6,15 @@ export interface SiteRepository {
   insert(site: SiteDocument): Promise<void>;
   findById(siteId: string): Promise<SiteDocument | undefined>;
   findByReadKeyHash(readKeyHash: string): Promise<SiteDocument | undefined>;
+  /**
+   * Replaces the given key digests and moves `updated_at`, which is what ingestion's poll of changed
+   * sites looks at. False when no site has this id.
+   */
+  replaceKeyHashes(
+    siteId: string,
+    hashes: Partial<Pick<SiteDocument, 'write_key_hash' | 'read_key_hash'>>,
+    updatedAt: Date,
+  ): Promise<boolean>;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -33,6 +42,12 @@ export function createSiteRepository(connection: mongoose.Connection): SiteRepos
     async findByReadKeyHash(readKeyHash) {
       const doc = await boundedMongo(Site.findOne({ read_key_hash: readKeyHash }).lean().exec());
       return doc ?? undefined;
+    },
+    async replaceKeyHashes(siteId, hashes, updatedAt) {
+      const result = await boundedMongo(
+        Site.collection.updateOne({ site_id: siteId }, { $set: { ...hashes, updated_at: updatedAt } }),
+      );
+      return result.matchedCount === 1;
     },
   };
 }

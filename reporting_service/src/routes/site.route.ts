@@ -10,5 +10,6 @@ export function createSiteRouter(
 ): Router {
   const router = Router();
   router.post('/sites', requireAdmin, ...jsonBody(SITE_BODY_LIMIT), controller.postSite);
+  router.post('/sites/:site_id/keys', requireAdmin, ...jsonBody(SITE_BODY_LIMIT), controller.postSiteKeys);
   return router;
 }

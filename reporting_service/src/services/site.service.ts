@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { newSiteKeys } from '@analytics/common';
 import type { SiteRepository } from '../repositories/site.repository';
-import type { CreateSiteInput } from '../validations/site.validation';
+import type { CreateSiteInput, RotatableKeys } from '../validations/site.validation';
 
 export interface CreatedSite {
   site_id: string;
@@ -36,5 +36,45 @@ export async function createSite(repository: SiteRepository, input: CreateSiteIn
     write_key: keys.writeKey,
     read_key: keys.readKey,
     created_at: now.toISOString(),
+  };
+}
+
+export interface RotatedSiteKeys {
+  site_id: string;
+  /** Present when the write key was replaced. */
+  write_key?: string;
+  /** Present when the read key was replaced. */
+  read_key?: string;
+  rotated_at: string;
+}
+
+/**
+ * Replaces a site's write key, read key or both. The new keys are returned this once; the old ones stop
+ * working at once on reporting and within SITE_REFRESH_INTERVAL_MS on ingestion. Undefined when no site
+ * has this id. Running it again just replaces the keys again, so it is also how lost keys are recovered.
+ */
+export async function rotateSiteKeys(
+  repository: SiteRepository,
+  siteId: string,
+  which: RotatableKeys,
+): Promise<RotatedSiteKeys | undefined> {
+  const keys = newSiteKeys();
+  const now = new Date();
+  const write = which !== 'read';
+  const read = which !== 'write';
+  const found = await repository.replaceKeyHashes(
+    siteId,
+    {
+      ...(write && { write_key_hash: keys.writeKeyHash }),
+      ...(read && { read_key_hash: keys.readKeyHash }),
+    },
+    now,
+  );
+  if (!found) return undefined;
+  return {
+    site_id: siteId,
+    ...(write && { write_key: keys.writeKey }),
+    ...(read && { read_key: keys.readKey }),
+    rotated_at: now.toISOString(),
   };
 }
