@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
-import { AppError, rejectOwnProtoKeys, validationError } from '@analytics/common';
+import { rejectOwnProtoKeys, validationError } from '@analytics/common';
 import type { SiteRepository } from '../repositories/site.repository';
-import { createSite, rotateSiteKeys } from '../services/site.service';
+import { createSite, rotateSiteKeys, siteNotFoundError } from '../services/site.service';
 import { createSiteSchema, rotateKeysSchema, siteParamsSchema } from '../validations/site.validation';
 
 /** Answers that carry keys must not be kept by any cache on the way. */
@@ -28,12 +28,7 @@ export function createSiteController(repository: SiteRepository): {
       const { value, error } = rotateKeysSchema.validate(req.body);
       if (error) throw validationError(error);
       const rotated = await rotateSiteKeys(repository, params.value.site_id, value.keys);
-      if (!rotated) {
-        throw new AppError('site-not-found', `No site "${params.value.site_id}"`, {
-          status: 404,
-          details: [{ field: 'site_id', message: 'is not a registered site' }],
-        });
-      }
+      if (!rotated) throw siteNotFoundError(params.value.site_id);
       res.setHeader('Cache-Control', NO_STORE);
       res.status(200).json(rotated);
     },

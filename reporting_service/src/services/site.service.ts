@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { newSiteKeys } from '@analytics/common';
+import { AppError, newSiteKeys } from '@analytics/common';
 import type { SiteRepository } from '../repositories/site.repository';
 import type { CreateSiteInput, RotatableKeys } from '../validations/site.validation';
 
@@ -9,6 +9,14 @@ export interface CreatedSite {
   write_key: string;
   read_key: string;
   created_at: string;
+}
+
+/** The 404 of an endpoint whose `site_id` names no site. */
+export function siteNotFoundError(siteId: string): AppError {
+  return new AppError('site-not-found', `No site "${siteId}"`, {
+    status: 404,
+    details: [{ field: 'site_id', message: 'is not a registered site' }],
+  });
 }
 
 /** `site-` and 12 random base-36 characters: unguessable enough to list, short enough to type. */
