@@ -25,6 +25,7 @@ export * from './models/raw-event.model';
 export * from './models/rollup.model';
 export * from './http/client-errors';
 export * from './http/app-server';
+export * from './http/validate-input';
 export * from './service-runner';
 export * from './faults';
 export * from './config/service-env';

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type Joi from 'joi';
 import {
   AppError,
   canonicalEventType,
@@ -7,7 +6,7 @@ import {
   setContextValue,
   statisticPath,
   invalidFields,
-  validationError,
+  validateWith,
   type TrackedEvent,
 } from '@analytics/common';
 import type { CommitReceipt, GroupCommit } from './group-commit';
@@ -47,7 +46,7 @@ export class EventIntake {
 
   async acceptEvent(request: IntakeRequest): Promise<{ event_id: string; receipt: CommitReceipt }> {
     rejectProtoKeys(request.body, '');
-    const input = validate<EventInput>(singleEventSchema, request.body);
+    const input = validateWith<EventInput>(singleEventSchema, request.body);
     this.requireTimeWindow([input], () => 'timestamp', request);
     const siteId = this.siteForKeys([
       { field: 'x-api-key', key: request.headerWriteKey },
@@ -64,7 +63,7 @@ export class EventIntake {
     rejectProtoKeys(request.body, '');
     const events = (request.body as { events?: unknown } | null)?.events;
     if (Array.isArray(events)) events.forEach((event, i) => rejectProtoKeys(event, `events[${i}]`));
-    const input = validate<BatchInput>(batchSchema, request.body);
+    const input = validateWith<BatchInput>(batchSchema, request.body);
     this.requireTimeWindow(input.events, (i) => `events[${i}].timestamp`, request);
     const siteId = this.siteForKeys([
       { field: 'x-api-key', key: request.headerWriteKey },
@@ -152,13 +151,6 @@ function rejectProtoKeys(event: unknown, at: string): void {
     { value: event, at },
     { value: props, at: at ? `${at}.props` : 'props' },
   ]);
-}
-
-/** No per-call options: Joi then uses the preferences cached on the schema. */
-function validate<T>(schema: Joi.Schema<T>, body: unknown): T {
-  const { value, error } = schema.validate(body);
-  if (error) throw validationError(error);
-  return value;
 }
 
 function requireSameSite(keySiteId: string, events: { field: string; siteId: string }[]): void {

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { rejectOwnProtoKeys, validationError } from '@analytics/common';
+import { validateRequestInput } from '@analytics/common';
 import type { SiteRepository } from '../repositories/site.repository';
 import { createSite, rotateSiteKeys, siteNotFoundError } from '../services/site.service';
 import { createSiteSchema, rotateKeysSchema, siteParamsSchema } from '../validations/site.validation';
@@ -13,22 +13,17 @@ export function createSiteController(repository: SiteRepository): {
 } {
   return {
     async postSite(req, res) {
-      rejectOwnProtoKeys([{ value: req.body, at: '' }]);
-      const { value, error } = createSiteSchema.validate(req.body);
-      if (error) throw validationError(error);
-      const site = await createSite(repository, value);
+      const input = validateRequestInput(createSiteSchema, req.body);
+      const site = await createSite(repository, input);
       res.setHeader('Cache-Control', NO_STORE);
       res.status(201).json(site);
     },
 
     async postSiteKeys(req, res) {
-      const params = siteParamsSchema.validate({ ...req.params });
-      if (params.error) throw validationError(params.error);
-      rejectOwnProtoKeys([{ value: req.body, at: '' }]);
-      const { value, error } = rotateKeysSchema.validate(req.body);
-      if (error) throw validationError(error);
-      const rotated = await rotateSiteKeys(repository, params.value.site_id, value.keys);
-      if (!rotated) throw siteNotFoundError(params.value.site_id);
+      const { site_id: siteId } = validateRequestInput(siteParamsSchema, { ...req.params });
+      const input = validateRequestInput(rotateKeysSchema, req.body);
+      const rotated = await rotateSiteKeys(repository, siteId, input.keys);
+      if (!rotated) throw siteNotFoundError(siteId);
       res.setHeader('Cache-Control', NO_STORE);
       res.status(200).json(rotated);
     },

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type mongoose from 'mongoose';
-import { rejectOwnProtoKeys, validationError } from '@analytics/common';
+import { validateRequestInput } from '@analytics/common';
 import { assertMayRead, type Reader } from '../middlewares/read-auth';
 import { getSiteStats } from '../queries/get-site-stats.query';
 import type { SiteRepository } from '../repositories/site.repository';
@@ -15,9 +15,7 @@ export function createStatsController(
 ): { getStats: RequestHandler } {
   return {
     async getStats(req, res) {
-      rejectOwnProtoKeys([{ value: req.query, at: '' }]);
-      const { value: query, error } = statsQuerySchema.validate({ ...req.query });
-      if (error) throw validationError(error);
+      const query = validateRequestInput(statsQuerySchema, { ...req.query });
       assertMayRead(res.locals.reader as Reader, query.site_id);
       const site = await sites.findById(query.site_id);
       if (!site) throw siteNotFoundError(query.site_id);

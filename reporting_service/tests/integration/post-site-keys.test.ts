@@ -117,6 +117,21 @@ describe('POST /sites/:site_id/keys', () => {
     expect(await stored(site.site_id)).toMatchObject({ write_key_hash: hashKey(site.write_key) });
   });
 
+  it('when the body has an own __proto__ key, then 400 naming it and the keys are unchanged', async () => {
+    const site = await createSite('rotate-proto');
+    const res = await h.http
+      .post(`/sites/${site.site_id}/keys`)
+      .set('authorization', `Bearer ${ADMIN_API_KEY}`)
+      .set('content-type', 'application/json')
+      .send('{"keys":"both","__proto__":{"polluted":1}}');
+    expect(res.status).toBe(400);
+    expectErrorBody(res, { code: 'validation-failed', fields: ['__proto__'] });
+    expect(await stored(site.site_id)).toMatchObject({
+      write_key_hash: hashKey(site.write_key),
+      read_key_hash: hashKey(site.read_key),
+    });
+  });
+
   it('when the site_id in the path is not a valid id, then 400 naming site_id', async () => {
     const res = await rotate('bad id!', { keys: 'both' });
     expect(res.status).toBe(400);
