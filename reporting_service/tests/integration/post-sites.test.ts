@@ -110,3 +110,144 @@ describe('GET /health', () => {
     });
   });
 });
+
+interface CreatedSite {
+  site_id: string;
+  write_key: string;
+  read_key: string;
+}
+
+async function createSite(siteId: string): Promise<CreatedSite> {
+  const res = await h.http
+    .post('/sites')
+    .set('authorization', `Bearer ${ADMIN_API_KEY}`)
+    .send({ name: siteId, site_id: siteId });
+  expect(res.status).toBe(201);
+  return res.body as CreatedSite;
+}
+
+const rotate = (siteId: string, body: unknown, key = ADMIN_API_KEY) =>
+  h.http
+    .post(`/sites/${encodeURIComponent(siteId)}/keys`)
+    .set('authorization', `Bearer ${key}`)
+    .send(body as object);
+
+const statsWith = (siteId: string, readKey: string) =>
+  h.http.get('/stats').query({ site_id: siteId }).set('authorization', `Bearer ${readKey}`);
+
+const stored = (siteId: string) => getSiteModel(h.mongo).collection.findOne({ site_id: siteId });
+
+describe('POST /sites/:site_id/keys', () => {
+  it('when the admin replaces the write key, then 200 with only the new write key; the read key keeps working', async () => {
+    const site = await createSite('rotate-write');
+    const before = await stored(site.site_id);
+
+    const res = await rotate(site.site_id, { keys: 'write' });
+
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({
+      site_id: site.site_id,
+      write_key: expect.stringMatching(/^wk_[A-Za-z0-9_-]{43}$/),
+      rotated_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+    });
+    expect(res.body.write_key).not.toBe(site.write_key);
+    const after = await stored(site.site_id);
+    expect(after).toMatchObject({
+      write_key_hash: hashKey(res.body.write_key),
+      read_key_hash: hashKey(site.read_key),
+      created_at: before!.created_at,
+    });
+    // ingestion's poll picks up sites by updated_at
+    expect(after!.updated_at.getTime()).toBe(new Date(res.body.rotated_at).getTime());
+    expect(after!.updated_at.getTime()).toBeGreaterThanOrEqual(before!.updated_at.getTime());
+    expect((await statsWith(site.site_id, site.read_key)).status).toBe(200);
+  });
+
+  it('when the admin replaces the read key, then the old read key gets 401 and the new one 200', async () => {
+    const site = await createSite('rotate-read');
+
+    const res = await rotate(site.site_id, { keys: 'read' });
+
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body).sort()).toEqual(['read_key', 'rotated_at', 'site_id']);
+    expect(await stored(site.site_id)).toMatchObject({
+      write_key_hash: hashKey(site.write_key),
+      read_key_hash: hashKey(res.body.read_key),
+    });
+    const old = await statsWith(site.site_id, site.read_key);
+    expect(old.status).toBe(401);
+    expectErrorBody(old, { code: 'invalid-api-key' });
+    expect((await statsWith(site.site_id, res.body.read_key)).status).toBe(200);
+  });
+
+  it('when both are replaced twice, then only the last pair is stored (a lost pair is recovered this way)', async () => {
+    const site = await createSite('rotate-both');
+    const first = await rotate(site.site_id, { keys: 'both' });
+    const second = await rotate(site.site_id, { keys: 'both' });
+
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    const keys = [site, first.body as CreatedSite, second.body as CreatedSite];
+    expect(new Set(keys.flatMap((k) => [k.write_key, k.read_key])).size).toBe(6);
+    expect(await stored(site.site_id)).toMatchObject({
+      write_key_hash: hashKey(second.body.write_key),
+      read_key_hash: hashKey(second.body.read_key),
+    });
+    expect(await getSiteModel(h.mongo).countDocuments({ site_id: site.site_id })).toBe(1);
+  });
+
+  it('when the site does not exist, then 404 site-not-found and nothing is created', async () => {
+    const res = await rotate('no-such-site', { keys: 'both' });
+    expect(res.status).toBe(404);
+    expectErrorBody(res, { code: 'site-not-found', fields: ['site_id'] });
+    expect(await stored('no-such-site')).toBeNull();
+  });
+
+  it.each([
+    ['no keys field', 'keys', {}],
+    ['an unknown value', 'keys', { keys: 'all' }],
+    ['an extra field', 'name', { keys: 'write', name: 'x' }],
+  ])('when the body has %s, then 400 naming %s and the keys are unchanged', async (_case, field, body) => {
+    const site = await createSite(`rotate-bad-${field}-${Object.keys(body).length}`);
+    const res = await rotate(site.site_id, body);
+    expect(res.status).toBe(400);
+    expectErrorBody(res, { code: 'validation-failed', fields: [field] });
+    expect(await stored(site.site_id)).toMatchObject({ write_key_hash: hashKey(site.write_key) });
+  });
+
+  it('when the body has an own __proto__ key, then 400 naming it and the keys are unchanged', async () => {
+    const site = await createSite('rotate-proto');
+    const res = await h.http
+      .post(`/sites/${site.site_id}/keys`)
+      .set('authorization', `Bearer ${ADMIN_API_KEY}`)
+      .set('content-type', 'application/json')
+      .send('{"keys":"both","__proto__":{"polluted":1}}');
+    expect(res.status).toBe(400);
+    expectErrorBody(res, { code: 'validation-failed', fields: ['__proto__'] });
+    expect(await stored(site.site_id)).toMatchObject({
+      write_key_hash: hashKey(site.write_key),
+      read_key_hash: hashKey(site.read_key),
+    });
+  });
+
+  it('when the site_id in the path is not a valid id, then 400 naming site_id', async () => {
+    const res = await rotate('bad id!', { keys: 'both' });
+    expect(res.status).toBe(400);
+    expectErrorBody(res, { code: 'validation-failed', fields: ['site_id'] });
+  });
+
+  it("when the key is the site's own read key or missing, then 401 and the keys are unchanged", async () => {
+    const site = await createSite('rotate-auth');
+    const withReadKey = await rotate(site.site_id, { keys: 'both' }, site.read_key);
+    expect(withReadKey.status).toBe(401);
+    expectErrorBody(withReadKey, { code: 'invalid-api-key' });
+    const without = await h.http.post(`/sites/${site.site_id}/keys`).send({ keys: 'both' });
+    expect(without.status).toBe(401);
+    expectErrorBody(without, { code: 'missing-api-key' });
+    expect(await stored(site.site_id)).toMatchObject({
+      write_key_hash: hashKey(site.write_key),
+      read_key_hash: hashKey(site.read_key),
+    });
+  });
+});
