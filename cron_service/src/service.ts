@@ -78,6 +78,27 @@ export async function scheduleJobs(queue: Queue, jobs: readonly CronJob[]): Prom
   }
 }
 
+/**
+ * A Redis that comes back without its data (no AOF, a flushed or a replaced server) has lost the
+ * schedules, and no job would run again until cron restarts. So they are written again whenever the
+ * connection comes back; an upsert keeps an existing schedule's slot, so nothing runs early.
+ */
+function rewriteSchedulesOnReconnect(redis: Redis, queue: Queue, jobs: readonly CronJob[]): void {
+  let lost = false;
+  redis.on('close', () => {
+    lost = true;
+  });
+  redis.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    withTimeout(scheduleJobs(queue, jobs), REDIS_START_WAIT_MS, 'rewriting the schedules')
+      .then(() => logger.info('cron schedules written again after Redis came back'))
+      .catch((error: unknown) =>
+        logger.warn('could not write the schedules again after Redis came back', errorMeta(error)),
+      );
+  });
+}
+
 /** True when another BullMQ job of the same name is active (a previous tick still running). */
 async function anotherRunActive(queue: Queue, job: Job): Promise<boolean> {
   const active = await queue.getJobs(['active']);
@@ -120,6 +141,8 @@ export async function startCron(
       error,
     );
   }
+
+  rewriteSchedulesOnReconnect(redis, queue, jobList);
 
   const runner = new JobRunner(createJobRunRepository(mongo), instanceName(), now);
   // Aborted on shutdown, so a long retention run stops between two batches.
