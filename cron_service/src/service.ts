@@ -10,6 +10,7 @@ import {
   createRedisConnection,
   errorMeta,
   logger,
+  onRedisReconnect,
   pingMongo,
   pingRedis,
   redactUri,
@@ -84,13 +85,7 @@ export async function scheduleJobs(queue: Queue, jobs: readonly CronJob[]): Prom
  * connection comes back; an upsert keeps an existing schedule's slot, so nothing runs early.
  */
 function rewriteSchedulesOnReconnect(redis: Redis, queue: Queue, jobs: readonly CronJob[]): void {
-  let lost = false;
-  redis.on('close', () => {
-    lost = true;
-  });
-  redis.on('ready', () => {
-    if (!lost) return;
-    lost = false;
+  onRedisReconnect(redis, () => {
     withTimeout(scheduleJobs(queue, jobs), REDIS_START_WAIT_MS, 'rewriting the schedules')
       .then(() => logger.info('cron schedules written again after Redis came back'))
       .catch((error: unknown) =>

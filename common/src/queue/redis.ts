@@ -44,6 +44,19 @@ export function createRedisConnection(
   return redis;
 }
 
+/** Calls `callback` whenever the connection is ready again after losing it (not on the first connect). */
+export function onRedisReconnect(redis: Redis, callback: () => void): void {
+  let lost = false;
+  redis.on('close', () => {
+    lost = true;
+  });
+  redis.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    callback();
+  });
+}
+
 export async function pingRedis(redis: Redis): Promise<void> {
   const reply = await redis.ping();
   if (reply !== 'PONG') throw new Error(`unexpected PING reply ${reply}`);

@@ -82,15 +82,11 @@ export class RateLimits {
     redis: Redis,
     private readonly settings: RateLimitSettings,
   ) {
-    if (!this.enabled) return;
+    if (settings.ipPerMinute === 0 && settings.sitePerSecond === 0) return;
     // defineCommand sends EVALSHA and falls back to EVAL by itself, also after a Redis restart.
     redis.defineCommand('analyticsCountClaims', { lua: COUNT_CLAIMS_LUA });
     const command = (redis as unknown as Record<string, CountClaims>).analyticsCountClaims!;
     this.countClaims = command.bind(redis);
-  }
-
-  get enabled(): boolean {
-    return this.settings.ipPerMinute > 0 || this.settings.sitePerSecond > 0;
   }
 
   /** One verdict per claim, in order; rejects when Redis does not answer (the caller answers 503). */

@@ -1,6 +1,6 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { closeRedis, errorMeta, logger } from '@analytics/common';
+import { closeRedis, errorMeta, logger, onRedisReconnect } from '@analytics/common';
 
 export interface WorkerInstance {
   worker: Worker;
@@ -52,12 +52,8 @@ export class WorkerSupervisor {
   }
 
   private watch(instance: WorkerInstance): WorkerInstance {
-    let lost = false;
-    instance.redis.on('close', () => {
-      lost = true;
-    });
-    instance.redis.on('ready', () => {
-      if (!lost || this.closed || instance !== this.current) return;
+    onRedisReconnect(instance.redis, () => {
+      if (this.closed || instance !== this.current) return;
       this.replace('redis connection came back');
     });
     const progressed = () => {
