@@ -120,11 +120,18 @@ const MONGO_UNAVAILABLE_ERRORS = new Set([
   'MongoPoolClearedError',
 ]);
 
+/** MongoDB stopped an operation at its `maxTimeMS`: the server is too slow, not the request wrong. */
+function isMaxTimeExpired(error: Error): boolean {
+  const { code, codeName } = error as Error & { code?: unknown; codeName?: unknown };
+  return code === 50 || codeName === 'MaxTimeMSExpired';
+}
+
 /** Maps anything thrown into an AppError; anything unrecognised is a 500 (a bug, whatever the input). */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   if (Joi.isError(error)) return validationError(error);
-  if (error instanceof Error && MONGO_UNAVAILABLE_ERRORS.has(error.name)) return databaseUnavailable(error);
+  if (error instanceof Error && (MONGO_UNAVAILABLE_ERRORS.has(error.name) || isMaxTimeExpired(error)))
+    return databaseUnavailable(error);
 
   const parserError = (typeof error === 'object' && error !== null ? error : {}) as BodyParserError;
   switch (parserError.type) {

@@ -23,6 +23,7 @@ export * from './http/json-body';
 export * from './events/buckets';
 export * from './models/raw-event.model';
 export * from './models/rollup.model';
+export * from './models/write-manifest.model';
 export * from './http/client-errors';
 export * from './http/app-server';
 export * from './http/validate-input';

@@ -22,6 +22,9 @@ export interface ProcessorConfig extends BaseConfig, QueueConfig {
   worker: {
     concurrency: number;
     maxBatchEvents: number;
+    initialBatchEvents: number;
+    writeTargetMs: number;
+    adoptAfterMs: number;
     lockDurationMs: number;
     stalledIntervalMs: number;
     maxStalledCount: number;
@@ -36,6 +39,9 @@ export interface ProcessorConfig extends BaseConfig, QueueConfig {
 interface ProcessorEnv extends BaseEnv, QueueEnv {
   WORKER_CONCURRENCY: number;
   MAX_BATCH_EVENTS: number;
+  INITIAL_BATCH_EVENTS: number;
+  WRITE_TARGET_MS: number;
+  WRITE_ADOPT_AFTER_MS: number;
   WORKER_LOCK_DURATION_MS: number;
   WORKER_STALLED_INTERVAL_MS: number;
   WORKER_MAX_STALLED_COUNT: number;
@@ -70,6 +76,13 @@ const envSchema = Joi.object<ProcessorEnv>({
   ...QUEUE_ENV_KEYS,
   WORKER_CONCURRENCY: Joi.number().integer().min(1).max(5000).default(200),
   MAX_BATCH_EVENTS: Joi.number().integer().min(1).max(50_000).default(5000),
+  // The adaptive write size starts here and moves between one job and MAX_BATCH_EVENTS.
+  INITIAL_BATCH_EVENTS: Joi.number().integer().min(1).max(50_000).default(500),
+  // A write slower than this halves the next one (below MongoDB's 5 s operation deadline).
+  WRITE_TARGET_MS: Joi.number().integer().min(10).max(60_000).default(1000),
+  // Another processor's unfinished write is settled by this one once it is this old (well past the 5 s
+  // deadline every write has on the server, so nothing it sent can still be running).
+  WRITE_ADOPT_AFTER_MS: Joi.number().integer().min(1000).max(3_600_000).default(30_000),
   // BullMQ's defaults: a crashed worker's jobs are taken over after at most lock + stalled interval.
   WORKER_LOCK_DURATION_MS: Joi.number().integer().min(1000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: Joi.number().integer().min(1000).default(30_000),
@@ -89,6 +102,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Proce
     worker: {
       concurrency: e.WORKER_CONCURRENCY,
       maxBatchEvents: e.MAX_BATCH_EVENTS,
+      initialBatchEvents: e.INITIAL_BATCH_EVENTS,
+      writeTargetMs: e.WRITE_TARGET_MS,
+      adoptAfterMs: e.WRITE_ADOPT_AFTER_MS,
       lockDurationMs: e.WORKER_LOCK_DURATION_MS,
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
       maxStalledCount: e.WORKER_MAX_STALLED_COUNT,

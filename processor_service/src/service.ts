@@ -17,10 +17,10 @@ import {
 } from '@analytics/common';
 import type { ProcessorConfig } from './config';
 import { createEventProcessor } from './processors/event.processor';
-import { createRawEventRepository } from './repositories/raw-event.repository';
-import { createRollupRepository } from './repositories/rollup.repository';
+import { AdaptiveBatchLimit } from './services/adaptive-batch-limit';
+import { BacklogWatch } from './services/backlog-watch';
 import { BatchWriter } from './services/batch-writer';
-import { EventStore } from './services/event-store.service';
+import { createEventStore } from './services/event-store.service';
 import { DatabaseBackoff } from './services/database-backoff';
 import { createProcessorFaults } from './services/faults';
 import { WorkerSupervisor } from './services/worker-supervisor';
@@ -63,27 +63,41 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
   const faults = createProcessorFaults(config);
   faults.atStart();
   const mongo = await connectMongoAtStart(config.mongodbUri, 'processor_service');
-  const store = new EventStore(
-    createRawEventRepository(mongo),
-    createRollupRepository(mongo),
-    faults.afterRawWrite,
-  );
-  const writer = new BatchWriter<RawEventDocument>(async (docs) => {
-    await faults.beforeBatch();
-    return store.store(docs);
-  }, config.worker.maxBatchEvents);
+  const store = createEventStore(mongo, {
+    adoptAfterMs: config.worker.adoptAfterMs,
+    afterRawWrite: faults.afterRawWrite,
+  });
 
   // The worker's blocking connection waits through reconnects; the queue's one serves /health.
   const redis = createRedisConnection(config.redis.url, 'worker', { connectionName: 'processor_service' });
   const queue = new Queue(config.queueName, { connection: redis, prefix: config.redis.prefix });
   queue.on('error', () => undefined);
   const backoff = new DatabaseBackoff((ms) => queue.rateLimit(ms));
+  const limit = new AdaptiveBatchLimit({
+    initial: config.worker.initialBatchEvents,
+    max: config.worker.maxBatchEvents,
+    targetMs: config.worker.writeTargetMs,
+  });
+  const writer = new BatchWriter<RawEventDocument>(
+    async (docs) => {
+      await faults.beforeBatch();
+      const result = await store.store(docs);
+      backoff.succeeded();
+      return result;
+    },
+    limit,
+    (outcome) => backoff.afterFailedWrite(outcome, limit.current),
+  );
+  const backlog = new BacklogWatch(
+    () => withTimeout(queue.getWaitingCount(), 1000, 'waiting count'),
+    () => writer.status(),
+  );
   const supervisor = new WorkerSupervisor(
     () => {
       const workerRedis = createRedisConnection(config.redis.url, 'worker', {
         connectionName: 'processor_service:worker',
       });
-      const worker = new Worker(config.queueName, createEventProcessor(writer, faults, backoff), {
+      const worker = new Worker(config.queueName, createEventProcessor(writer, faults), {
         connection: workerRedis,
         prefix: config.redis.prefix,
         concurrency: config.worker.concurrency,
@@ -114,6 +128,8 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
     { redis: () => pingRedis(redis), mongodb: () => pingMongo(mongo) },
     async () => ({
       queue: await queueFigures(queue),
+      writer: writer.status(),
+      backlog: backlog.status(),
     }),
   );
 
@@ -127,6 +143,7 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
     closers: [
       // Lets the jobs in hand finish (their batch write included) and takes no new ones.
       { name: 'worker', close: () => supervisor.close() },
+      { name: 'backlog watch', close: async () => backlog.stop() },
       { name: 'batch writer', close: () => writer.whenIdle() },
       { name: 'queue', close: () => queue.close() },
       { name: 'redis', close: () => closeRedis(redis) },

@@ -41,11 +41,18 @@ export async function pingMongo(connection: mongoose.Connection): Promise<void> 
 
 /**
  * Bounds one MongoDB operation on the request path: a frozen or unreachable server becomes a 503
- * within MONGO_OPERATION_TIMEOUT_MS (the driver has no client-side operation timeout any more).
+ * within MONGO_OPERATION_TIMEOUT_MS (the driver has no client-side operation timeout any more: its
+ * `timeoutMS` is deprecated and ignored). Give the server the same deadline with `maxTimeMS` in the
+ * operation's options, so work the client gave up on stops there too.
+ * `what` names the operation in the error ("mongodb insert events did not answer within 5000 ms").
  */
-export async function boundedMongo<T>(operation: Promise<T>, ms = MONGO_OPERATION_TIMEOUT_MS): Promise<T> {
+export async function boundedMongo<T>(
+  operation: Promise<T>,
+  ms = MONGO_OPERATION_TIMEOUT_MS,
+  what = 'mongodb',
+): Promise<T> {
   try {
-    return await withTimeout(operation, ms, 'mongodb');
+    return await withTimeout(operation, ms, what);
   } catch (error) {
     if (error instanceof TimeoutError) throw databaseUnavailable(error);
     throw error;

@@ -19,13 +19,14 @@ export interface RawEventDocument {
   /** UTC hour and day bucket of `timestamp` (precomputed: the test engine cannot group on expressions). */
   hour: string;
   day: string;
-  /**
-   * Page views only: `site|hour|path`, the one field the processor counts on to recount an hourly
-   * path rollup (one field path to group by, and one index to count with).
-   */
-  hp_key?: string;
   received_at: Date;
   request_id: string;
+  /**
+   * The write that stored this event (write-manifest.model.ts): its writer and sequence. Absent on events
+   * stored before writes had manifests; those count as settled.
+   */
+  wt?: string;
+  ws?: number;
 }
 
 export const RAW_EVENT_COLLECTION = 'events';
@@ -42,15 +43,17 @@ export const rawEventSchema = new mongoose.Schema<RawEventDocument>(
     timestamp: { type: Date, required: true },
     hour: { type: String, required: true },
     day: { type: String, required: true },
-    hp_key: String,
     received_at: { type: Date, required: true },
     request_id: { type: String, required: true },
+    wt: String,
+    ws: Number,
   },
   { collection: RAW_EVENT_COLLECTION, versionKey: false },
 );
 // At-least-once delivery, exactly-once storage.
 rawEventSchema.index({ site_id: 1, event_id: 1 }, { unique: true });
-rawEventSchema.index({ hp_key: 1 }, { partialFilterExpression: { hp_key: { $exists: true } } });
+// Settling a write that stopped half-way reads its events back.
+rawEventSchema.index({ wt: 1, ws: 1 }, { partialFilterExpression: { wt: { $exists: true } } });
 // Retention deletes by age.
 rawEventSchema.index({ timestamp: 1 });
 
@@ -61,8 +64,4 @@ export function getRawEventModel(connection: mongoose.Connection): RawEventModel
     (connection.models.RawEvent as RawEventModel | undefined) ??
     connection.model<RawEventDocument>('RawEvent', rawEventSchema)
   );
-}
-
-export function hourPathKey(siteId: string, hour: string, path: string): string {
-  return `${siteId}|${hour}|${path}`;
 }

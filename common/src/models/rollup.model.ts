@@ -19,8 +19,13 @@ export interface RollupDocument {
   path?: string;
   views?: number;
   user_id?: string;
-  /** Hourly view rollups only: `site|day|path`, to sum a day's hours with one group on one field. */
+  /** Hourly view rollups written before writes had manifests: `site|day|path` (no longer read). */
   dp_key?: string;
+  /**
+   * View rollups: per processor writer, the sequence of the last write of it applied here. A write's
+   * increment lands only above it, so settling a write twice counts it once (write-manifest.model.ts).
+   */
+  w?: Record<string, number>;
 }
 
 export const ROLLUP_COLLECTION = 'rollups';
@@ -36,11 +41,11 @@ export const rollupSchema = new mongoose.Schema<RollupDocument>(
     views: Number,
     user_id: String,
     dp_key: String,
+    w: mongoose.Schema.Types.Mixed,
   },
   { collection: ROLLUP_COLLECTION, versionKey: false },
 );
 rollupSchema.index({ site_id: 1, period: 1, bucket: 1, kind: 1 });
-rollupSchema.index({ dp_key: 1 }, { partialFilterExpression: { dp_key: { $exists: true } } });
 
 export type RollupModel = mongoose.Model<RollupDocument>;
 
@@ -58,7 +63,3 @@ export const rollupId = {
   users: (period: RollupPeriod, siteId: string, bucket: string, userId: string) =>
     `u|${period}|${siteId}|${bucket}|${userId}`,
 };
-
-export function dayPathKey(siteId: string, day: string, path: string): string {
-  return `${siteId}|${day}|${path}`;
-}

@@ -70,7 +70,7 @@ describe('npm run job -- <name>', () => {
     const docs = [...events(5, 45, 'old'), ...events(3, 1, 'new')].map((event) =>
       toRawEventDocument({ event, requestId: 'seed', receivedAt: new Date() }),
     );
-    await createRawEventRepository(mongo).insertOnce(docs);
+    await createRawEventRepository(mongo).insertOnce(docs, { writer: 'seed', seq: 1 });
 
     const result = await runJobCli(['retention'], harness.env);
     expect(result.stderr).toBe('');

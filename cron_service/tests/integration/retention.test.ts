@@ -8,11 +8,9 @@ import {
 } from '@analytics/common';
 import type { TestSite } from '@analytics/common/testing';
 import {
-  createRawEventRepository,
   toRawEventDocument,
 } from '../../../processor_service/src/repositories/raw-event.repository';
-import { createRollupRepository } from '../../../processor_service/src/repositories/rollup.repository';
-import { EventStore } from '../../../processor_service/src/services/event-store.service';
+import { createEventStore } from '../../../processor_service/src/services/event-store.service';
 import { waitForDrain } from '../../../tests/support/recount';
 import { startSystem, type TestSystem } from '../../../tests/support/system';
 import { loadConfig } from '../../src/config';
@@ -42,7 +40,7 @@ function eventsOfDay(site: TestSite, day: string, count: number): TrackedEvent[]
 /** Stores events the way the processor does (raw events and their rollups), for days ingestion refuses. */
 async function storeAsProcessor(system: TestSystem, events: TrackedEvent[]): Promise<void> {
   const mongo = system.ingestion.mongo;
-  const store = new EventStore(createRawEventRepository(mongo), createRollupRepository(mongo));
+  const store = createEventStore(mongo, { adoptAfterMs: 30_000 });
   await store.store(
     events.map((event) => toRawEventDocument({ event, requestId: 'seed', receivedAt: new Date() })),
   );

@@ -15,12 +15,12 @@ import type { ProcessorFaults } from '../services/faults';
 /**
  * Checks a job's payload and hands its events to the batch writer; resolves when they are stored.
  * A payload that does not match the contract can never succeed: it fails at once, without retries.
- * When MongoDB is unavailable the job goes back to waiting without spending an attempt (DatabaseBackoff).
+ * When MongoDB is unavailable the job goes back to waiting without spending an attempt: the writer has
+ * paused the queue once for the whole failed write (DatabaseBackoff).
  */
 export function createEventProcessor(
   writer: BatchWriter<RawEventDocument>,
   faults: Pick<ProcessorFaults, 'rejectsPayload'> = { rejectsPayload: () => false },
-  backoff?: DatabaseBackoff,
 ) {
   return async (job: Job<unknown>): Promise<{ events: number }> => {
     const data = job.data as { request_id?: unknown } | undefined;
@@ -42,11 +42,9 @@ export function createEventProcessor(
         try {
           await writer.add(documents);
         } catch (writeError) {
-          if (!backoff || !DatabaseBackoff.isUnavailable(writeError)) throw writeError;
-          await backoff.pause();
+          if (!DatabaseBackoff.isUnavailable(writeError)) throw writeError;
           throw Worker.RateLimitError();
         }
-        backoff?.succeeded();
         return { events: documents.length };
       },
     );

@@ -2,12 +2,13 @@ import type mongoose from 'mongoose';
 import {
   boundedMongo,
   dayBucket,
+  eventKey,
   getRawEventModel,
   hourBucket,
-  hourPathKey,
-  PAGE_VIEW,
+  MONGO_OPERATION_TIMEOUT_MS,
   type RawEventDocument,
   type TrackedEvent,
+  type WriteToken,
 } from '@analytics/common';
 
 /** A tracked event with the request it came in and when ingestion received it. */
@@ -19,13 +20,12 @@ export interface IncomingEvent {
 
 export function toRawEventDocument({ event, requestId, receivedAt }: IncomingEvent): RawEventDocument {
   const timestamp = new Date(event.timestamp);
-  const hour = hourBucket(timestamp);
   const doc: RawEventDocument = {
     site_id: event.site_id,
     event_id: event.event_id,
     event_type: event.event_type,
     timestamp,
-    hour,
+    hour: hourBucket(timestamp),
     day: dayBucket(timestamp),
     received_at: receivedAt,
     request_id: requestId,
@@ -36,71 +36,127 @@ export function toRawEventDocument({ event, requestId, receivedAt }: IncomingEve
   if (event.props !== undefined) {
     doc.props = Object.entries(event.props).map(([key, value]) => ({ key, value }));
   }
-  if (event.event_type === PAGE_VIEW && event.path !== undefined)
-    doc.hp_key = hourPathKey(event.site_id, hour, event.path);
   return doc;
 }
 
-export interface RawEventRepository {
-  /**
-   * Stores each event once: an upsert keyed by (site_id, event_id) that only ever inserts. A resent or
-   * retried event finds its document and changes nothing. One round trip.
-   */
-  insertOnce(docs: RawEventDocument[]): Promise<{ inserted: number; insertedIndexes: Set<number> }>;
-  /** The stored documents of these (site_id, event_id) pairs. One round trip. */
-  findStored(keys: { site_id: string; event_id: string }[]): Promise<RawEventDocument[]>;
-  /** Page views per hour-path key, counted from what is stored. One round trip. */
-  countPageViews(hourPathKeys: string[]): Promise<Map<string, number>>;
+export function keyOf(doc: Pick<RawEventDocument, 'site_id' | 'event_id'>): string {
+  return eventKey(doc.site_id, doc.event_id);
 }
 
+/** The write that stored an event; `null` for events stored before writes had manifests (settled). */
+export type StoredBy = WriteToken | null;
+
+export interface RawEventRepository {
+  /**
+   * Stores each event once per (site_id, event_id), tagged with `token`, and tells for every event of
+   * the batch which write stored it (this one, or an earlier one for a resent or retried event).
+   * One round trip when every event is new; two more when some were stored before.
+   */
+  insertOnce(docs: RawEventDocument[], token: WriteToken): Promise<Map<string, StoredBy>>;
+  /** The events a write stored, as stored. One round trip, bounded by that write's size. */
+  findByWrite(token: WriteToken): Promise<RawEventDocument[]>;
+  /**
+   * Moves events from the write that stored them to `to`, each only if it still belongs to its `from`
+   * write; resolves to the events now tagged `to` (so two processors can never both take one).
+   */
+  reassign(events: { key: string; from: WriteToken }[], to: WriteToken): Promise<RawEventDocument[]>;
+}
+
+/** Engine-independent: MongoDB lists the duplicates; the test engine stores nothing and lists none. */
+function isDuplicateKeyError(error: unknown): boolean {
+  const { code, writeErrors } = error as { code?: unknown; writeErrors?: unknown };
+  if (code === 11000) return true;
+  const errors = Array.isArray(writeErrors) ? (writeErrors as { code?: unknown }[]) : [];
+  return errors.length > 0 && errors.every((e) => e.code === 11000);
+}
+
+/** Plain inserts are ~100× cheaper than upserts on the test engine, and as cheap on MongoDB. */
+const INSERT_ROUNDS = 3;
+
 export function createRawEventRepository(connection: mongoose.Connection): RawEventRepository {
-  const collection = getRawEventModel(connection).collection;
+  const collection = getRawEventModel(connection).collection as unknown as mongoose.mongo.Collection<
+    RawEventDocument & { _id?: unknown }
+  >;
+  const maxTimeMS = MONGO_OPERATION_TIMEOUT_MS;
+
+  async function storedBy(keys: string[], docs: RawEventDocument[]): Promise<Map<string, StoredBy>> {
+    const wanted = new Set(keys);
+    const found = await boundedMongo(
+      collection
+        .find(
+          {
+            site_id: { $in: [...new Set(docs.map((d) => d.site_id))] },
+            event_id: { $in: docs.map((d) => d.event_id) },
+          },
+          { projection: { site_id: 1, event_id: 1, wt: 1, ws: 1 }, maxTimeMS },
+        )
+        .toArray(),
+      maxTimeMS,
+      'mongodb read stored events',
+    );
+    const result = new Map<string, StoredBy>();
+    for (const doc of found) {
+      const key = keyOf(doc);
+      if (!wanted.has(key)) continue;
+      result.set(key, doc.wt !== undefined && doc.ws !== undefined ? { writer: doc.wt, seq: doc.ws } : null);
+    }
+    return result;
+  }
+
   return {
-    async insertOnce(docs) {
-      if (docs.length === 0) return { inserted: 0, insertedIndexes: new Set() };
-      const result = await boundedMongo(
+    async insertOnce(docs, token) {
+      const result = new Map<string, StoredBy>();
+      let pending = docs.map((doc) => ({ ...doc, wt: token.writer, ws: token.seq }));
+      for (let round = 0; round < INSERT_ROUNDS && pending.length > 0; round += 1) {
+        try {
+          await boundedMongo(
+            collection.insertMany(pending, { ordered: false, maxTimeMS }),
+            maxTimeMS,
+            'mongodb insert events',
+          );
+          for (const doc of pending) result.set(keyOf(doc), token);
+          return result;
+        } catch (error) {
+          if (!isDuplicateKeyError(error)) throw error;
+        }
+        // Some were stored before (or by a racing processor): read back who stored each one.
+        const stored = await storedBy(pending.map(keyOf), pending);
+        for (const [key, by] of stored) result.set(key, by);
+        pending = pending.filter((doc) => !stored.has(keyOf(doc)));
+      }
+      if (pending.length > 0) {
+        throw new Error(`${pending.length} events still not stored after ${INSERT_ROUNDS} insert rounds`);
+      }
+      return result;
+    },
+
+    async findByWrite(token) {
+      return boundedMongo(
+        collection.find({ wt: token.writer, ws: token.seq }, { maxTimeMS }).toArray(),
+        maxTimeMS,
+        'mongodb read a write back',
+      );
+    },
+
+    async reassign(events, to) {
+      if (events.length === 0) return [];
+      await boundedMongo(
         collection.bulkWrite(
-          docs.map((doc) => ({
-            updateOne: {
-              filter: { site_id: doc.site_id, event_id: doc.event_id },
-              update: { $setOnInsert: doc },
-              upsert: true,
-            },
-          })),
-          { ordered: false },
+          events.map(({ key, from }) => {
+            const [siteId, eventId] = key.split('\u0000') as [string, string];
+            return {
+              updateOne: {
+                filter: { site_id: siteId, event_id: eventId, wt: from.writer, ws: from.seq },
+                update: { $set: { wt: to.writer, ws: to.seq } },
+              },
+            };
+          }),
+          { ordered: false, maxTimeMS },
         ),
+        maxTimeMS,
+        'mongodb reassign events',
       );
-      return {
-        inserted: result.upsertedCount,
-        insertedIndexes: new Set(Object.keys(result.upsertedIds).map(Number)),
-      };
-    },
-    async findStored(keys) {
-      if (keys.length === 0) return [];
-      const wanted = new Set(keys.map((k) => `${k.site_id}\u0000${k.event_id}`));
-      const candidates = await boundedMongo(
-        collection
-          .find<RawEventDocument>({
-            site_id: { $in: [...new Set(keys.map((k) => k.site_id))] },
-            event_id: { $in: keys.map((k) => k.event_id) },
-          })
-          .toArray(),
-      );
-      return candidates.filter((doc) => wanted.has(`${doc.site_id}\u0000${doc.event_id}`));
-    },
-    async countPageViews(hourPathKeys) {
-      const counts = new Map<string, number>();
-      if (hourPathKeys.length === 0) return counts;
-      const rows = await boundedMongo(
-        collection
-          .aggregate<{ _id: string; views: number }>([
-            { $match: { hp_key: { $in: hourPathKeys } } },
-            { $group: { _id: '$hp_key', views: { $sum: 1 } } },
-          ])
-          .toArray(),
-      );
-      for (const row of rows) counts.set(row._id, row.views);
-      return counts;
+      return this.findByWrite(to);
     },
   };
 }

@@ -1,6 +1,27 @@
-import { dayPathKey, logger, type RawEventDocument } from '@analytics/common';
-import type { RawEventRepository } from '../repositories/raw-event.repository';
-import type { RollupRepository, UserSeen, ViewCount } from '../repositories/rollup.repository';
+import { randomBytes } from 'node:crypto';
+import {
+  logger,
+  rollupId,
+  writeTokenId,
+  type ManifestUser,
+  type ManifestViewDelta,
+  type RawEventDocument,
+  type WriteManifestDocument,
+  type WriteToken,
+} from '@analytics/common';
+import { PAGE_VIEW } from '@analytics/common';
+import type mongoose from 'mongoose';
+import {
+  createRawEventRepository,
+  keyOf,
+  type RawEventRepository,
+  type StoredBy,
+} from '../repositories/raw-event.repository';
+import { createRollupRepository, type RollupRepository } from '../repositories/rollup.repository';
+import {
+  createWriteManifestRepository,
+  type WriteManifestRepository,
+} from '../repositories/write-manifest.repository';
 
 /** Test-only hook between the raw write and the rollup writes (see faults.ts). */
 export type AfterRawWriteHook = () => void | Promise<void>;
@@ -10,106 +31,270 @@ export interface StoreResult {
   inserted: number;
 }
 
-/**
- * Persists a batch of events and brings every rollup they touch up to date, exactly, in five round trips
- * whatever the batch size (six when the batch holds events stored before):
- *
- * 1. raw events: insert-once upserts keyed by (site_id, event_id) (then read back those already stored);
- * 2. recount the page views of every hour-path the batch touches, from the raw events;
- * 3. raise each hourly view rollup to its recount (never lower), add each user to its hour and day sets;
- * 4. sum the hourly rollups of every day-path the batch touches;
- * 5. raise each daily view rollup to that sum.
- *
- * Nothing is incremented, so nothing can be counted twice: a retry, a duplicate or a racing worker only
- * recomputes the same totals. Nothing is lost either: the raw write comes first, and whichever recount
- * starts last sees every stored event (docs/architecture.md gives the argument in full).
- */
-export class EventStore {
-  constructor(
-    private readonly rawEvents: RawEventRepository,
-    private readonly rollups: RollupRepository,
-    private readonly afterRawWrite: AfterRawWriteHook = () => undefined,
-  ) {}
+export interface EventStoreRepositories {
+  rawEvents: RawEventRepository;
+  rollups: RollupRepository;
+  writes: WriteManifestRepository;
+}
 
+export interface EventStoreOptions {
   /**
-   * The rollups follow what is stored, not what was delivered: an event this write inserted is stored as
-   * delivered; for the others (a resent id, possibly with other content, or a retry of this very batch)
-   * the stored version is read back. One more round trip, only for batches holding such events.
+   * How old another writer's unsettled write must be before this store settles it itself: longer than
+   * any insert can still run on the server after its writer gave up or died.
    */
-  private async storedVersions(
-    docs: RawEventDocument[],
-    insertedIndexes: Set<number>,
-  ): Promise<RawEventDocument[]> {
-    const inserted = docs.filter((_, i) => insertedIndexes.has(i));
-    if (inserted.length === docs.length) return docs;
-    const others = docs.filter((_, i) => !insertedIndexes.has(i));
-    return [...inserted, ...(await this.rawEvents.findStored(others))];
-  }
+  adoptAfterMs: number;
+  afterRawWrite?: AfterRawWriteHook;
+}
 
-  async store(docs: RawEventDocument[]): Promise<StoreResult> {
-    const started = Date.now();
-    const { inserted, insertedIndexes } = await this.rawEvents.insertOnce(docs);
-    await this.afterRawWrite();
-    const stored = await this.storedVersions(docs, insertedIndexes);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-    const hourly = new Map<string, { siteId: string; hour: string; day: string; path: string }>();
-    const users = new Map<string, UserSeen>();
-    for (const doc of stored) {
-      if (doc.hp_key !== undefined && doc.path !== undefined) {
-        hourly.set(doc.hp_key, { siteId: doc.site_id, hour: doc.hour, day: doc.day, path: doc.path });
-      }
-      if (doc.user_id !== undefined) {
-        for (const [period, bucket] of [
-          ['H', doc.hour],
-          ['D', doc.day],
-        ] as const) {
-          users.set(`${period}|${doc.site_id}|${bucket}|${doc.user_id}`, {
-            siteId: doc.site_id,
+/** The increments a write owes: page views per hourly and daily path rollup, users per hour and day. */
+export function buildManifest(token: WriteToken, stored: RawEventDocument[]): WriteManifestDocument {
+  const views = new Map<string, ManifestViewDelta>();
+  const users = new Map<string, ManifestUser>();
+  for (const doc of stored) {
+    for (const [period, bucket] of [
+      ['H', doc.hour],
+      ['D', doc.day],
+    ] as const) {
+      if (doc.event_type === PAGE_VIEW && doc.path !== undefined) {
+        const id = rollupId.views(period, doc.site_id, bucket, doc.path);
+        const delta = views.get(id);
+        if (delta) delta.views += 1;
+        else
+          views.set(id, {
+            rollup_id: id,
+            site_id: doc.site_id,
             period,
             bucket,
-            userId: doc.user_id,
+            path: doc.path,
+            views: 1,
           });
-        }
+      }
+      if (doc.user_id !== undefined) {
+        const id = rollupId.users(period, doc.site_id, bucket, doc.user_id);
+        users.set(id, { site_id: doc.site_id, period, bucket, user_id: doc.user_id });
       }
     }
+  }
+  return {
+    _id: writeTokenId(token),
+    writer: token.writer,
+    seq: token.seq,
+    keys: stored.map(keyOf),
+    views: [...views.values()],
+    users: [...users.values()],
+    applied: false,
+    created_at: new Date(),
+  };
+}
 
-    const hourCounts = await this.rawEvents.countPageViews([...hourly.keys()]);
-    const hourViews: ViewCount[] = [];
-    const days = new Map<string, { siteId: string; day: string; path: string }>();
-    for (const [key, at] of hourly) {
-      const dpKey = dayPathKey(at.siteId, at.day, at.path);
-      days.set(dpKey, { siteId: at.siteId, day: at.day, path: at.path });
-      // A key can count 0 when a resent event id carried another path than the stored one.
-      const views = hourCounts.get(key) ?? 0;
-      if (views > 0) {
-        hourViews.push({
-          siteId: at.siteId,
-          period: 'H',
-          bucket: at.hour,
-          path: at.path,
-          views,
-          dayPathKey: dpKey,
-        });
-      }
-    }
-    await this.rollups.apply(hourViews, [...users.values()]);
+/**
+ * Persists batches of events and brings every rollup they touch up to date, exactly, in four round
+ * trips per write whatever its size and whatever the collections hold:
+ *
+ * 1. insert the raw events, each tagged with this write's token (writer, seq); an event stored before
+ *    keeps the token of the write that stored it (read back only when some were);
+ * 2. claim the write's manifest: the increments it owes the rollups, fixed before any rollup changes;
+ * 3. apply the manifest: each view rollup is raised by its count only if this writer's guard there is
+ *    below `seq` (so it lands once however often it is applied), users join their sets;
+ * 4. mark the manifest applied.
+ *
+ * A write that stops half-way (timeout, crash) is settled later from what it stored: by its own writer
+ * before its next write, or, once it is older than `adoptAfterMs`, by any processor that meets one of
+ * its events again. Nothing is recounted from the raw events, so a write's cost follows its batch,
+ * never the collection (docs/architecture.md, "Exact rollups", gives the argument in full).
+ */
+export class EventStore {
+  /** One writer per process lifetime: sequences restart with it, so they never go back. */
+  readonly writer = randomBytes(6).toString('hex');
+  private lastSeq = 0;
+  /** This writer's writes that may not be applied yet, oldest first; settled before the next one. */
+  private unsettled: WriteToken[] = [];
+  private readonly afterRawWrite: AfterRawWriteHook;
+  private lastWaitLog = 0;
+  /** Stores run one at a time: the settle-before-next-write order depends on it. */
+  private queue: Promise<unknown> = Promise.resolve();
 
-    const daySums = await this.rollups.sumHoursOfDays([...days.keys()]);
-    const dayViews: ViewCount[] = [];
-    for (const [key, at] of days) {
-      const views = daySums.get(key) ?? 0;
-      if (views > 0) dayViews.push({ siteId: at.siteId, period: 'D', bucket: at.day, path: at.path, views });
-    }
-    await this.rollups.apply(dayViews, []);
+  constructor(
+    private readonly repos: EventStoreRepositories,
+    private readonly options: EventStoreOptions,
+  ) {
+    this.afterRawWrite = options.afterRawWrite ?? (() => undefined);
+  }
+
+  private nextToken(): WriteToken {
+    this.lastSeq = Math.max(this.lastSeq + 1, Date.now());
+    const token = { writer: this.writer, seq: this.lastSeq };
+    this.unsettled.push(token);
+    return token;
+  }
+
+  store(docs: RawEventDocument[]): Promise<StoreResult> {
+    const run = this.queue.then(() => this.storeNow(uniqueByKey(docs)));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async storeNow(docs: RawEventDocument[]): Promise<StoreResult> {
+    const started = Date.now();
+    await this.settleOwnWrites();
+    const token = this.nextToken();
+    const storedBy = await this.repos.rawEvents.insertOnce(docs, token);
+    await this.afterRawWrite();
+
+    const ours = docs.filter((doc) => sameWrite(storedBy.get(keyOf(doc)), token));
+    const manifest = await this.repos.writes.claim(buildManifest(token, ours));
+    const toApply = [manifest, ...(await this.coverOthers(docs, storedBy, manifest))];
+    await this.apply(toApply);
+    this.unsettled = [];
 
     logger.debug('batch persisted', {
-      duplicates: docs.length - inserted,
       events: docs.length,
-      inserted,
-      hourPaths: hourViews.length,
-      users: users.size,
+      inserted: ours.length,
+      duplicates: docs.length - ours.length,
+      rollups: manifest.views.length,
+      users: manifest.users.length,
       durationMs: Date.now() - started,
     });
-    return { received: docs.length, inserted };
+    return { received: docs.length, inserted: ours.length };
   }
+
+  /** Settles this writer's earlier writes that failed half-way, oldest first, from what they stored. */
+  private async settleOwnWrites(): Promise<void> {
+    if (this.unsettled.length === 0) return;
+    const known = await this.repos.writes.find(this.unsettled.map(writeTokenId));
+    const manifests: WriteManifestDocument[] = [];
+    for (const token of this.unsettled) {
+      manifests.push(
+        known.get(writeTokenId(token)) ??
+          (await this.repos.writes.claim(buildManifest(token, await this.repos.rawEvents.findByWrite(token)))),
+      );
+    }
+    await this.apply(manifests);
+    this.unsettled = [];
+  }
+
+  /**
+   * Makes sure every event of the batch that this write did not store is counted by the write that did:
+   * its manifest is applied (adopted first if that write never got one), and an event missing from that
+   * manifest (stored after it was fixed) moves to a new write of ours.
+   */
+  private async coverOthers(
+    docs: RawEventDocument[],
+    storedBy: Map<string, StoredBy>,
+    own: WriteManifestDocument,
+  ): Promise<WriteManifestDocument[]> {
+    const ownKeys = new Set(own.keys);
+    const ownToken = { writer: own.writer, seq: own.seq };
+    const others = new Map<string, { token: WriteToken; keys: string[] }>();
+    const uncovered: { key: string; from: WriteToken }[] = [];
+    for (const doc of docs) {
+      const key = keyOf(doc);
+      const by = storedBy.get(key);
+      if (by === null || by === undefined) continue; // stored before manifests existed: settled
+      if (sameWrite(by, ownToken)) {
+        if (!ownKeys.has(key)) uncovered.push({ key, from: by });
+        continue;
+      }
+      const id = writeTokenId(by);
+      const entry = others.get(id) ?? { token: by, keys: [] };
+      entry.keys.push(key);
+      others.set(id, entry);
+    }
+    const result: WriteManifestDocument[] = [];
+    if (others.size > 0) {
+      const known = await this.repos.writes.find([...others.keys()]);
+      for (const [id, { token, keys }] of others) {
+        const manifest = known.get(id) ?? (await this.adopt(token));
+        if (!manifest.applied) result.push(manifest);
+        const covered = new Set(manifest.keys);
+        for (const key of keys) if (!covered.has(key)) uncovered.push({ key, from: token });
+      }
+    }
+    if (uncovered.length > 0) {
+      const token = this.nextToken();
+      const moved = await this.repos.rawEvents.reassign(uncovered, token);
+      logger.warn('events stored after their write was settled; counting them in a new write', {
+        events: uncovered.length,
+        moved: moved.length,
+      });
+      result.push(await this.repos.writes.claim(buildManifest(token, moved)));
+    }
+    return result;
+  }
+
+  /**
+   * Another writer's write with no manifest: it is either under way or stopped (its process died or gave
+   * up). Wait for its manifest while it is young; once older than `adoptAfterMs`, nothing it sent can
+   * still be running, so settle it from what it stored.
+   */
+  private async adopt(token: WriteToken): Promise<WriteManifestDocument> {
+    const id = writeTokenId(token);
+    for (let pauseMs = 50; ; pauseMs = Math.min(pauseMs * 2, 1000)) {
+      const ageMs = Date.now() - token.seq;
+      if (ageMs >= this.options.adoptAfterMs) {
+        const stored = await this.repos.rawEvents.findByWrite(token);
+        logger.warn('settling an unfinished write of another processor', { write: id, events: stored.length });
+        return this.repos.writes.claim(buildManifest(token, stored));
+      }
+      if (Date.now() - this.lastWaitLog >= 1000) {
+        this.lastWaitLog = Date.now();
+        logger.info('waiting for another processor to settle a write holding events of this batch', {
+          write: id,
+          ageMs,
+          adoptAfterMs: this.options.adoptAfterMs,
+        });
+      }
+      await sleep(Math.min(pauseMs, this.options.adoptAfterMs - ageMs));
+      const manifest = (await this.repos.writes.find([id])).get(id);
+      if (manifest) return manifest;
+    }
+  }
+
+  /**
+   * Applies manifests and marks them applied. A writer's writes land in sequence order, so another
+   * writer's earlier unapplied writes are applied first (this writer's own were settled before).
+   */
+  private async apply(manifests: WriteManifestDocument[]): Promise<void> {
+    const byId = new Map<string, WriteManifestDocument>();
+    for (const manifest of manifests) {
+      if (manifest.writer !== this.writer) {
+        for (const earlier of await this.repos.writes.unappliedBefore(manifest.writer, manifest.seq)) {
+          byId.set(earlier._id, earlier);
+        }
+      }
+      byId.set(manifest._id, manifest);
+    }
+    const ordered = [...byId.values()].sort((a, b) => a.seq - b.seq);
+    await this.repos.rollups.apply(ordered);
+    await this.repos.writes.markApplied(ordered.map((m) => m._id));
+  }
+}
+
+/** The same event twice in one batch (a job delivered twice) is one event: the first copy is kept. */
+function uniqueByKey(docs: RawEventDocument[]): RawEventDocument[] {
+  const seen = new Set<string>();
+  return docs.filter((doc) => {
+    const key = keyOf(doc);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** An EventStore on one MongoDB connection (the service and the tests build it the same way). */
+export function createEventStore(connection: mongoose.Connection, options: EventStoreOptions): EventStore {
+  return new EventStore(
+    {
+      rawEvents: createRawEventRepository(connection),
+      rollups: createRollupRepository(connection),
+      writes: createWriteManifestRepository(connection),
+    },
+    options,
+  );
+}
+
+function sameWrite(a: StoredBy | undefined, b: WriteToken): boolean {
+  return a !== null && a !== undefined && a.writer === b.writer && a.seq === b.seq;
 }

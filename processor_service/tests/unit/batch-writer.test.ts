@@ -1,11 +1,16 @@
+import { AdaptiveBatchLimit } from '../../src/services/adaptive-batch-limit';
 import { BatchWriter } from '../../src/services/batch-writer';
+
+function limit(initial: number, max = 1000, targetMs = 1000): AdaptiveBatchLimit {
+  return new AdaptiveBatchLimit({ initial, max, targetMs });
+}
 
 describe('BatchWriter', () => {
   it('when many jobs arrive together, then they share one write, split at the item limit', async () => {
     const writes: number[][] = [];
     const writer = new BatchWriter<number>(async (items) => {
       writes.push(items);
-    }, 5);
+    }, limit(5, 5));
     await Promise.all([writer.add([1, 2]), writer.add([3, 4]), writer.add([5]), writer.add([6, 7])]);
     expect(writes).toEqual([
       [1, 2, 3, 4, 5],
@@ -13,24 +18,92 @@ describe('BatchWriter', () => {
     ]);
   });
 
-  it('when a write fails, then every job in it is rejected and later jobs still go through', async () => {
+  it('when a write fails, then every job in it is rejected, the failure hook runs once, and later jobs still go through', async () => {
     let calls = 0;
-    const writer = new BatchWriter<string>(async () => {
-      calls += 1;
-      if (calls === 1) throw new Error('boom');
-    }, 100);
+    const failures: number[] = [];
+    const writer = new BatchWriter<string>(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('boom');
+      },
+      limit(100),
+      async (outcome) => {
+        failures.push(outcome.items);
+      },
+    );
     const failed = Promise.all([writer.add(['a']), writer.add(['b'])]);
     await expect(failed).rejects.toThrow('boom');
+    expect(failures).toEqual([2]);
     await expect(writer.add(['c'])).resolves.toBeUndefined();
     await writer.whenIdle();
+    expect(writer.status()).toMatchObject({ state: 'idle', last_write: { events: 1, ok: true } });
   });
 
   it('when one job is larger than the limit, then it is written whole, alone', async () => {
     const writes: number[][] = [];
     const writer = new BatchWriter<number>(async (items) => {
       writes.push(items);
-    }, 2);
+    }, limit(2, 2));
     await writer.add([1, 2, 3]);
     expect(writes).toEqual([[1, 2, 3]]);
+  });
+
+  it('when a write of many jobs fails, then the same jobs are written again in smaller writes', async () => {
+    const sizes: number[] = [];
+    let failNext = true;
+    const writer = new BatchWriter<number>(async (items) => {
+      sizes.push(items.length);
+      if (failNext) {
+        failNext = false;
+        throw new Error('timed out');
+      }
+    }, limit(8));
+    const jobs = Array.from({ length: 8 }, (_, i) => [i]);
+    const first = await Promise.allSettled(jobs.map((job) => writer.add(job)));
+    expect(first.every((r) => r.status === 'rejected')).toBe(true);
+    // The queue hands the failed jobs back; the writer now takes at most half as many per write.
+    await Promise.all(jobs.map((job) => writer.add(job)));
+    expect(sizes).toEqual([8, 4, 4]);
+  });
+});
+
+describe('AdaptiveBatchLimit', () => {
+  it('when writes time out, then the limit halves below each failed size, down to 1', () => {
+    const l = limit(500);
+    const seen: number[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      l.failed(l.current);
+      seen.push(l.current);
+    }
+    expect(seen.slice(0, 4)).toEqual([250, 125, 62, 31]);
+    expect(seen.at(-1)).toBe(1);
+    expect(l.consecutiveFailures).toBe(10);
+  });
+
+  it('when a write is slower than the target, then the next is halved; when fast and full, it grows by half up to the max', () => {
+    const l = limit(400, 1000, 1000);
+    l.succeeded(400, 1500);
+    expect(l.current).toBe(200);
+    l.succeeded(200, 100);
+    expect(l.current).toBe(300);
+    for (let i = 0; i < 20; i += 1) l.succeeded(l.current, 100);
+    expect(l.current).toBe(1000);
+    expect(l.consecutiveFailures).toBe(0);
+  });
+
+  it('when fast writes are smaller than half the limit (a quiet queue), then the limit stays', () => {
+    const l = limit(400);
+    l.succeeded(10, 5);
+    expect(l.current).toBe(400);
+  });
+
+  it('when the limit fell to 1, then about 17 fast full writes bring it back to 1,000', () => {
+    const l = limit(1, 5000, 1000);
+    let writes = 0;
+    while (l.current < 1000) {
+      l.succeeded(l.current, 10);
+      writes += 1;
+    }
+    expect(writes).toBeLessThanOrEqual(17);
   });
 });

@@ -1,0 +1,67 @@
+import type mongoose from 'mongoose';
+import {
+  boundedMongo,
+  getWriteManifestModel,
+  MONGO_OPERATION_TIMEOUT_MS,
+  type WriteManifestDocument,
+} from '@analytics/common';
+
+export interface WriteManifestRepository {
+  /** Stores the manifest unless one exists for that write; resolves to the one stored (the first). */
+  claim(manifest: WriteManifestDocument): Promise<WriteManifestDocument>;
+  /** The stored manifests among these ids. One round trip. */
+  find(ids: string[]): Promise<Map<string, WriteManifestDocument>>;
+  /** A writer's manifests not yet applied, below `seq`, oldest first. */
+  unappliedBefore(writer: string, seq: number): Promise<WriteManifestDocument[]>;
+  markApplied(ids: string[]): Promise<void>;
+}
+
+export function createWriteManifestRepository(connection: mongoose.Connection): WriteManifestRepository {
+  const collection = getWriteManifestModel(connection)
+    .collection as unknown as mongoose.mongo.Collection<WriteManifestDocument>;
+  const maxTimeMS = MONGO_OPERATION_TIMEOUT_MS;
+  return {
+    async claim(manifest) {
+      const stored = await boundedMongo(
+        collection.findOneAndUpdate(
+          { _id: manifest._id },
+          { $setOnInsert: manifest },
+          { upsert: true, returnDocument: 'after', maxTimeMS },
+        ),
+        maxTimeMS,
+        'mongodb claim a write manifest',
+      );
+      if (!stored) throw new Error(`write manifest ${manifest._id} was neither found nor stored`);
+      return stored;
+    },
+    async find(ids) {
+      const result = new Map<string, WriteManifestDocument>();
+      if (ids.length === 0) return result;
+      const found = await boundedMongo(
+        collection.find({ _id: { $in: ids } }, { maxTimeMS }).toArray(),
+        maxTimeMS,
+        'mongodb read write manifests',
+      );
+      for (const manifest of found) result.set(manifest._id, manifest);
+      return result;
+    },
+    async unappliedBefore(writer, seq) {
+      return boundedMongo(
+        collection
+          .find({ writer, applied: false, seq: { $lt: seq } }, { maxTimeMS })
+          .sort({ seq: 1 })
+          .toArray(),
+        maxTimeMS,
+        'mongodb read unapplied writes',
+      );
+    },
+    async markApplied(ids) {
+      if (ids.length === 0) return;
+      await boundedMongo(
+        collection.updateMany({ _id: { $in: ids } }, { $set: { applied: true } }, { maxTimeMS }),
+        maxTimeMS,
+        'mongodb mark writes applied',
+      );
+    },
+  };
+}
