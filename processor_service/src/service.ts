@@ -86,7 +86,10 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
       return result;
     },
     limit,
-    (outcome) => backoff.afterFailedWrite(outcome, limit.current),
+    {
+      afterFailure: (outcome) => backoff.afterFailedWrite(outcome, limit.current),
+      afterSlowWrite: (outcome) => backoff.slowWrite(outcome, limit.current),
+    },
   );
   const backlog = new BacklogWatch(
     () => withTimeout(queue.getWaitingCount(), 1000, 'waiting count'),

@@ -169,6 +169,7 @@ describe('the processor as a real process', () => {
       WORKER_STALLED_INTERVAL_MS: '1000',
       WORKER_CONCURRENCY: '20',
       MAX_BATCH_EVENTS: '50',
+      WRITE_ADOPT_AFTER_MS: '2000',
       ...extra,
     });
     running.push(service);

@@ -1,7 +1,7 @@
 import type mongoose from 'mongoose';
 import { DAY_MS, logger, startOfHour } from '@analytics/common';
 import type { CronConfig } from '../config';
-import { jobRunsByAge, rawEventsByAge } from '../repositories/aged-documents.repository';
+import { jobRunsByAge, rawEventsByAge, writeManifestsByAge } from '../repositories/aged-documents.repository';
 import { deleteOlderThan } from '../services/batched-delete.service';
 import type { CronJob } from './cron-job';
 
@@ -12,8 +12,9 @@ export interface RetentionJobDeps {
 }
 
 /**
- * Removes raw events older than RETENTION_DAYS, then job runs older than JOB_HISTORY_DAYS. Rollups are
- * never touched, so /stats answers the same for a day whose raw events are gone.
+ * Removes raw events older than RETENTION_DAYS, then the processor's write manifests written before the
+ * same cutoff, then job runs older than JOB_HISTORY_DAYS. Rollups are never touched, so /stats answers
+ * the same for a day whose raw events are gone.
  */
 export function createRetentionJob({ mongo, config, now }: RetentionJobDeps): CronJob {
   const { days, intervalMs, batchSize, batchPauseMs } = config.retention;
@@ -24,7 +25,7 @@ export function createRetentionJob({ mongo, config, now }: RetentionJobDeps): Cr
     async run({ signal, progress }) {
       const startedMs = now().getTime();
       // Whole hours only: an hour's raw events go in one run, never half of them, which keeps the
-      // boundary easy to reason about (the processor recounts rollups hour by hour).
+      // boundary easy to reason about.
       const cutoff = startOfHour(new Date(startedMs - days * DAY_MS));
       await deleteOlderThan(rawEventsByAge(mongo), cutoff, {
         batchSize,
@@ -34,6 +35,14 @@ export function createRetentionJob({ mongo, config, now }: RetentionJobDeps): Cr
           progress.removed += deleted;
           progress.batches += 1;
         },
+      });
+      // A manifest is written after its events arrived, and an event's timestamp is at most 5 minutes
+      // past its arrival, so a manifest a day older than the cutoff describes only removed events.
+      await deleteOlderThan(writeManifestsByAge(mongo), new Date(cutoff.getTime() - DAY_MS), {
+        batchSize,
+        pauseMs: batchPauseMs,
+        signal,
+        onBatch: () => undefined,
       });
       progress.historyRemoved = 0;
       await deleteOlderThan(jobRunsByAge(mongo), new Date(startedMs - config.jobHistoryDays * DAY_MS), {

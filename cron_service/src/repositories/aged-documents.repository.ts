@@ -1,9 +1,9 @@
 import type mongoose from 'mongoose';
-import { boundedMongo, getRawEventModel } from '@analytics/common';
+import { boundedMongo, getRawEventModel, getWriteManifestModel } from '@analytics/common';
 import { getJobRunModel } from '../models/job-run.model';
 
-/** Raw events and job runs both get MongoDB's default ObjectId. */
-type DocumentId = mongoose.Types.ObjectId;
+/** Raw events and job runs get MongoDB's default ObjectId; write manifests a string of their own. */
+type DocumentId = mongoose.Types.ObjectId | string;
 
 /** Documents of one collection that can be deleted by age, a bounded batch at a time. */
 export interface AgedDocuments {
@@ -35,7 +35,8 @@ function agedDocuments(collection: mongoose.Collection, field: string): AgedDocu
     async deleteIds(ids, cutoff) {
       if (ids.length === 0) return 0;
       const result = await boundedMongo(
-        collection.deleteMany({ _id: { $in: ids }, [field]: { $lt: cutoff } }),
+        // Untyped filter: the ids are ObjectIds or strings depending on the collection.
+        collection.deleteMany({ _id: { $in: ids }, [field]: { $lt: cutoff } } as Record<string, unknown>),
       );
       return result.deletedCount;
     },
@@ -45,6 +46,15 @@ function agedDocuments(collection: mongoose.Collection, field: string): AgedDocu
 /** Raw events by their `timestamp` (indexed for this); rollups live elsewhere and are never touched. */
 export function rawEventsByAge(connection: mongoose.Connection): AgedDocuments {
   return agedDocuments(getRawEventModel(connection).collection, 'timestamp');
+}
+
+/**
+ * The processor's write manifests, by `created_at`. Kept as long as the raw events they describe (those
+ * were stored no later than their manifest, so they are gone first): a resent event meets its write's
+ * manifest, never a missing one.
+ */
+export function writeManifestsByAge(connection: mongoose.Connection): AgedDocuments {
+  return agedDocuments(getWriteManifestModel(connection).collection, 'created_at');
 }
 
 /** The cron service's own run history, by `started_at`. */

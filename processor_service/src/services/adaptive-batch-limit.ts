@@ -31,14 +31,18 @@ export class AdaptiveBatchLimit {
     return this.failures;
   }
 
-  succeeded(items: number, durationMs: number): void {
+  /** Records a successful write; true when it was slower than the target (and the limit shrank). */
+  succeeded(items: number, durationMs: number): boolean {
     this.failures = 0;
     if (durationMs > this.options.targetMs) {
       this.limit = Math.max(1, Math.floor(Math.min(this.limit, items) / 2));
-    } else if (durationMs < this.options.targetMs / 2 && items >= this.limit / 2) {
+      return true;
+    }
+    if (durationMs < this.options.targetMs / 2 && items >= this.limit / 2) {
       // Only a write that used the limit says the limit can grow (a quiet queue says nothing).
       this.limit = Math.min(this.options.max, this.limit + Math.max(1, Math.floor(this.limit / 2)));
     }
+    return false;
   }
 
   failed(items: number): void {

@@ -43,7 +43,11 @@ export class BacklogWatch {
     const stalledMs = now - this.lastProgressAt;
     if (waiting > 0 && stalledMs >= STALLED_AFTER_MS && now - this.lastWarningAt >= STALLED_AFTER_MS) {
       this.lastWarningAt = now;
-      logger.warn('backlog not shrinking', { waiting, notShrinkingForMs: stalledMs, writer: this.describeWriter() });
+      logger.warn('backlog not shrinking', {
+        waiting,
+        notShrinkingForMs: stalledMs,
+        writer: this.describeWriter(),
+      });
     }
   }
 

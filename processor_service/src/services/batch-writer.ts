@@ -10,6 +10,13 @@ export interface WriteOutcome {
 
 export type WriterState = 'idle' | 'writing' | 'backing-off';
 
+export interface WriteHooks {
+  /** After each failed write, before its jobs are rejected (the database back-off). */
+  afterFailure?: (outcome: WriteOutcome) => Promise<void>;
+  /** After a write that succeeded but took longer than the limit's target. */
+  afterSlowWrite?: (outcome: WriteOutcome) => void;
+}
+
 /**
  * Group commit: jobs that arrive while a write is under way wait and go together in the next one, so
  * the number of MongoDB round trips follows the number of writes, not the number of jobs. At low load a
@@ -17,8 +24,21 @@ export type WriterState = 'idle' | 'writing' | 'backing-off';
  * to the adaptive limit (adaptive-batch-limit.ts), always at least one job.
  * A failed write fails every job in it; the queue then runs each again, in smaller writes.
  */
+/** One job's items and how far the writes have got through them. */
+interface PendingJob<T> {
+  items: T[];
+  /** Items before this index are in a write (under way or done). */
+  taken: number;
+  /** Writes holding some of its items that have not finished yet. */
+  inFlight: number;
+  failed: boolean;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 export class BatchWriter<T> {
-  private pending: { items: T[]; settle: { resolve: () => void; reject: (error: unknown) => void } }[] = [];
+  /** Jobs with items not yet taken by a write, oldest first. */
+  private pending: PendingJob<T>[] = [];
   private writing = false;
   private idle: Promise<void> = Promise.resolve();
   private markIdle: (() => void) | undefined;
@@ -28,14 +48,14 @@ export class BatchWriter<T> {
   constructor(
     private readonly write: (items: T[]) => Promise<unknown>,
     readonly limit: AdaptiveBatchLimit,
-    /** Called after each failed write, before its jobs are rejected (the database back-off). */
-    private readonly afterFailure: (outcome: WriteOutcome) => Promise<void> = async () => undefined,
+    private readonly hooks: WriteHooks = {},
   ) {}
 
-  /** Resolves once a write holding `items` has succeeded. */
+  /** Resolves once writes holding all of `items` have succeeded; rejects when one of them failed. */
   add(items: T[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.pending.push({ items, settle: { resolve, reject } });
+      this.pending.push({ items, taken: 0, inFlight: 0, failed: false, resolve, reject });
       if (!this.writing) {
         this.writing = true;
         this.idle = new Promise((done) => (this.markIdle = done));
@@ -70,21 +90,21 @@ export class BatchWriter<T> {
 
   private async drain(): Promise<void> {
     while (this.pending.length > 0) {
-      const batch = this.takeBatch();
-      const items = batch.flatMap((entry) => entry.items);
+      const { items, jobs } = this.takeBatch();
       const started = Date.now();
       this.current = 'writing';
       try {
         await this.write(items);
-        this.last = { items: items.length, jobs: batch.length, durationMs: Date.now() - started };
-        this.limit.succeeded(items.length, this.last.durationMs);
-        for (const entry of batch) entry.settle.resolve();
+        this.last = { items: items.length, jobs: jobs.length, durationMs: Date.now() - started };
+        const slow = this.limit.succeeded(items.length, this.last.durationMs);
+        if (slow) this.hooks.afterSlowWrite?.(this.last);
+        for (const job of jobs) this.finishSlice(job);
       } catch (error) {
-        this.last = { items: items.length, jobs: batch.length, durationMs: Date.now() - started, error };
+        this.last = { items: items.length, jobs: jobs.length, durationMs: Date.now() - started, error };
         this.limit.failed(items.length);
         this.current = 'backing-off';
-        await this.afterFailure(this.last).catch(() => undefined);
-        for (const entry of batch) entry.settle.reject(error);
+        await this.hooks.afterFailure?.(this.last).catch(() => undefined);
+        for (const job of jobs) this.finishSlice(job, error);
       }
     }
     this.current = 'idle';
@@ -92,17 +112,37 @@ export class BatchWriter<T> {
     this.markIdle?.();
   }
 
-  /** Whole jobs, oldest first, up to the item limit (always at least one job). */
-  private takeBatch(): typeof this.pending {
+  /**
+   * Items up to the limit, oldest job first. A job larger than the limit is split across writes (a
+   * write is idempotent, so a job whose first part was stored and second part failed is simply run
+   * again whole), so a write that timed out is never tried again at the same size, down to one item.
+   */
+  private takeBatch(): { items: T[]; jobs: PendingJob<T>[] } {
     const max = this.limit.current;
-    let count = 0;
-    let take = 0;
-    while (take < this.pending.length) {
-      const size = this.pending[take]!.items.length;
-      if (take > 0 && count + size > max) break;
-      count += size;
-      take += 1;
+    const items: T[] = [];
+    const jobs: PendingJob<T>[] = [];
+    while (this.pending.length > 0 && items.length < max) {
+      const job = this.pending[0]!;
+      const slice = job.items.slice(job.taken, job.taken + (max - items.length));
+      items.push(...slice);
+      job.taken += slice.length;
+      job.inFlight += 1;
+      jobs.push(job);
+      if (job.taken >= job.items.length) this.pending.shift();
     }
-    return this.pending.splice(0, take);
+    return { items, jobs };
+  }
+
+  private finishSlice(job: PendingJob<T>, error?: unknown): void {
+    job.inFlight -= 1;
+    if (error !== undefined && !job.failed) {
+      job.failed = true;
+      // Its remaining items need not be written: the queue runs the whole job again.
+      const index = this.pending.indexOf(job);
+      if (index >= 0) this.pending.splice(index, 1);
+      job.reject(error);
+      return;
+    }
+    if (!job.failed && job.inFlight === 0 && job.taken >= job.items.length) job.resolve();
   }
 }

@@ -61,6 +61,17 @@ export class DatabaseBackoff {
     if (unavailable) await this.pauseQueue(pauseMs);
   }
 
+  /** After a write that succeeded slower than the target: says so, with the smaller next batch. */
+  slowWrite(outcome: WriteOutcome, nextBatchLimit: number): void {
+    this.log('slow write', {
+      message: 'database write slower than the target; next batch smaller',
+      batchEvents: outcome.items,
+      batchJobs: outcome.jobs,
+      elapsedMs: outcome.durationMs,
+      nextBatchLimit,
+    });
+  }
+
   succeeded(): void {
     this.failures = 0;
   }
@@ -72,8 +83,14 @@ export class DatabaseBackoff {
       seen.suppressed += 1;
       return;
     }
-    const message = meta.pauseMs ? 'database write failed; pausing the queue' : 'database write failed';
-    logger.warn(message, { ...meta, sameCauseSinceLastLine: seen?.suppressed ?? 0 });
+    const { message: given, ...rest } = meta;
+    const message =
+      typeof given === 'string'
+        ? given
+        : meta.pauseMs
+          ? 'database write failed; pausing the queue'
+          : 'database write failed';
+    logger.warn(message, { ...rest, sameCauseSinceLastLine: seen?.suppressed ?? 0 });
     this.lastLogged.set(cause, { at: now, suppressed: 0 });
     if (this.lastLogged.size > 100) this.lastLogged.clear();
   }

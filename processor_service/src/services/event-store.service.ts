@@ -168,7 +168,9 @@ export class EventStore {
     for (const token of this.unsettled) {
       manifests.push(
         known.get(writeTokenId(token)) ??
-          (await this.repos.writes.claim(buildManifest(token, await this.repos.rawEvents.findByWrite(token)))),
+          (await this.repos.writes.claim(
+            buildManifest(token, await this.repos.rawEvents.findByWrite(token)),
+          )),
       );
     }
     await this.apply(manifests);
@@ -235,7 +237,10 @@ export class EventStore {
       const ageMs = Date.now() - token.seq;
       if (ageMs >= this.options.adoptAfterMs) {
         const stored = await this.repos.rawEvents.findByWrite(token);
-        logger.warn('settling an unfinished write of another processor', { write: id, events: stored.length });
+        logger.warn('settling an unfinished write of another processor', {
+          write: id,
+          events: stored.length,
+        });
         return this.repos.writes.claim(buildManifest(token, stored));
       }
       if (Date.now() - this.lastWaitLog >= 1000) {

@@ -8,9 +8,12 @@ function limit(initial: number, max = 1000, targetMs = 1000): AdaptiveBatchLimit
 describe('BatchWriter', () => {
   it('when many jobs arrive together, then they share one write, split at the item limit', async () => {
     const writes: number[][] = [];
-    const writer = new BatchWriter<number>(async (items) => {
-      writes.push(items);
-    }, limit(5, 5));
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        writes.push(items);
+      },
+      limit(5, 5),
+    );
     await Promise.all([writer.add([1, 2]), writer.add([3, 4]), writer.add([5]), writer.add([6, 7])]);
     expect(writes).toEqual([
       [1, 2, 3, 4, 5],
@@ -27,8 +30,10 @@ describe('BatchWriter', () => {
         if (calls === 1) throw new Error('boom');
       },
       limit(100),
-      async (outcome) => {
-        failures.push(outcome.items);
+      {
+        afterFailure: async (outcome) => {
+          failures.push(outcome.items);
+        },
       },
     );
     const failed = Promise.all([writer.add(['a']), writer.add(['b'])]);
@@ -39,13 +44,54 @@ describe('BatchWriter', () => {
     expect(writer.status()).toMatchObject({ state: 'idle', last_write: { events: 1, ok: true } });
   });
 
-  it('when one job is larger than the limit, then it is written whole, alone', async () => {
+  it('when one job is larger than the limit, then it is split across writes and resolves after the last', async () => {
     const writes: number[][] = [];
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        writes.push(items);
+      },
+      limit(2, 2),
+    );
+    let resolvedAfter = -1;
+    await Promise.all([writer.add([1, 2, 3]).then(() => (resolvedAfter = writes.length)), writer.add([4])]);
+    expect(writes).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(resolvedAfter).toBe(2);
+  });
+
+  it('when a part of a split job fails, then the job is rejected and its other parts are not written', async () => {
+    const writes: number[][] = [];
+    const writer = new BatchWriter<number>(
+      async (items) => {
+        writes.push(items);
+        if (items.includes(1)) throw new Error('timed out');
+      },
+      limit(2, 2),
+    );
+    const results = await Promise.allSettled([writer.add([1, 2, 3, 4, 5]), writer.add([6])]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+    // After the failure the limit is 1: the job's other items are dropped, the next job goes alone.
+    expect(writes).toEqual([[1, 2], [6]]);
+  });
+
+  it('when a single job of many items times out, then its next try is split into smaller writes', async () => {
+    const sizes: number[] = [];
+    let failNext = true;
     const writer = new BatchWriter<number>(async (items) => {
-      writes.push(items);
-    }, limit(2, 2));
-    await writer.add([1, 2, 3]);
-    expect(writes).toEqual([[1, 2, 3]]);
+      sizes.push(items.length);
+      if (failNext) {
+        failNext = false;
+        throw new Error('timed out');
+      }
+    }, limit(500));
+    const job = Array.from({ length: 500 }, (_, i) => i);
+    await expect(writer.add(job)).rejects.toThrow('timed out');
+    await writer.add(job);
+    expect(sizes[0]).toBe(500);
+    expect(Math.max(...sizes.slice(1))).toBe(250);
+    expect(sizes.slice(1).reduce((a, b) => a + b, 0)).toBe(500);
   });
 
   it('when a write of many jobs fails, then the same jobs are written again in smaller writes', async () => {
@@ -64,6 +110,24 @@ describe('BatchWriter', () => {
     // The queue hands the failed jobs back; the writer now takes at most half as many per write.
     await Promise.all(jobs.map((job) => writer.add(job)));
     expect(sizes).toEqual([8, 4, 4]);
+  });
+
+  it('when a single job of many items times out, then its next try is split into smaller writes', async () => {
+    const sizes: number[] = [];
+    let failNext = true;
+    const writer = new BatchWriter<number>(async (items) => {
+      sizes.push(items.length);
+      if (failNext) {
+        failNext = false;
+        throw new Error('timed out');
+      }
+    }, limit(500));
+    const job = Array.from({ length: 500 }, (_, i) => i);
+    await expect(writer.add(job)).rejects.toThrow('timed out');
+    await writer.add(job);
+    expect(sizes[0]).toBe(500);
+    expect(Math.max(...sizes.slice(1))).toBe(250);
+    expect(sizes.slice(1).reduce((a, b) => a + b, 0)).toBe(500);
   });
 });
 

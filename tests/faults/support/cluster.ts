@@ -77,6 +77,8 @@ export class Cluster {
       WORKER_STALLED_INTERVAL_MS: '1000',
       WORKER_CONCURRENCY: '50',
       MAX_BATCH_EVENTS: '200',
+      // A dead processor's unfinished write is settled by the next one after 3 s, not 30.
+      WRITE_ADOPT_AFTER_MS: '3000',
     };
     this.mongo = await connectMongo(uri);
     this.site = await insertTestSite(this.mongo);
