@@ -52,6 +52,13 @@ function commandExists(command) {
 
 /** What the test suite needs from outside npm. */
 function checkSystemForTests() {
+  const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
+  if (!process.env.TEST_MONGODB_URI && !linuxX64) {
+    throw new BootstrapError(
+      `the bundled MongoDB test engine runs on Linux x64 only (this is ${process.platform} ${process.arch}): ` +
+        'set TEST_MONGODB_URI to a MongoDB 6+ the tests may write to (e.g. mongodb://127.0.0.1:27017).',
+    );
+  }
   if (process.env.TEST_REDIS_URL || commandExists('redis-server')) return;
   throw new BootstrapError(
     'the tests start their own redis-server, and none is on the PATH: install it ' +
