@@ -16,8 +16,6 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 const ROOT = path.resolve(__dirname, '..');
-const LOCK = path.join(ROOT, 'package-lock.json');
-const INSTALLED_LOCK = path.join(ROOT, 'node_modules', '.package-lock.json');
 const MIN_NODE_MAJOR = 20;
 /** Packages the scripts themselves run; a node_modules/ without one of them is not a usable install. */
 const TOOLS = ['typescript/bin/tsc', 'jest/bin/jest.js', 'pm2/bin/pm2'];
@@ -68,12 +66,12 @@ function checkSystemForTests() {
   );
 }
 
-/** Why `npm ci` is needed, or undefined when node_modules/ matches package-lock.json. */
-function installReason() {
-  if (!fs.existsSync(path.join(ROOT, 'node_modules'))) return 'there is no node_modules/ yet';
-  const wanted = readJson(LOCK)?.packages;
+/** Why `npm ci` is needed in `root`, or undefined when its node_modules/ matches its package-lock.json. */
+function installReason(root = ROOT) {
+  if (!fs.existsSync(path.join(root, 'node_modules'))) return 'there is no node_modules/ yet';
+  const wanted = readJson(path.join(root, 'package-lock.json'))?.packages;
   if (!wanted) throw new BootstrapError('package-lock.json is missing or unreadable; restore it from git.');
-  const installed = readJson(INSTALLED_LOCK)?.packages;
+  const installed = readJson(path.join(root, 'node_modules', '.package-lock.json'))?.packages;
   if (!installed)
     return 'node_modules/ has no record of what was installed (node_modules/.package-lock.json)';
   const differ = [];
@@ -94,7 +92,7 @@ function installReason() {
     const more = differ.length > 1 ? ` and ${differ.length - 1} more` : '';
     return `package-lock.json changed since the last install: ${differ[0]}${more}`;
   }
-  const missing = TOOLS.find((tool) => !fs.existsSync(path.join(ROOT, 'node_modules', tool)));
+  const missing = TOOLS.find((tool) => !fs.existsSync(path.join(root, 'node_modules', tool)));
   if (missing) return `node_modules/ lacks ${missing.split('/')[0]}`;
   return undefined;
 }
