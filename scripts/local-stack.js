@@ -1,6 +1,6 @@
 /* global setTimeout, clearTimeout, fetch, AbortSignal */
 /**
- * Shared by scripts/start.js and scripts/stop.js: where the local stack keeps its state (.data/), the pm2
+ * Shared by scripts/start.js, scripts/local-databases.js and scripts/stop.js: where the local stack keeps its state (.data/), the pm2
  * command bound to the project's own PM2_HOME, and small process helpers. Plain CommonJS, no build needed.
  */
 const fs = require('node:fs');
@@ -29,6 +29,13 @@ const SERVICES = [
   { name: 'reporting_service', port: 4000 },
   { name: 'cron_service', port: 3002 },
 ];
+
+/** A failure `npm start` reports as one line (no stack) before it exits 1. */
+class StartError extends Error {}
+
+function fail(message) {
+  throw new StartError(message);
+}
 
 function say(line) {
   process.stdout.write(`${line}\n`);
@@ -150,6 +157,8 @@ module.exports = {
   PM2_HOME,
   ROOT,
   SERVICES,
+  StartError,
+  fail,
   httpJson,
   isAlive,
   pm2,

@@ -9,10 +9,15 @@
  *
  * Every event carries its own event_id, so a 429 or 503 is retried (after Retry-After) with the same ids and
  * is counted once. Only events answered 202 appear in the summary.
+ *
+ * This file: the options, pacing and sending. The events and the expected figures: seed-events.js; the
+ * progress and the summary: seed-report.js.
  */
 'use strict';
 
 const { randomUUID } = require('node:crypto');
+const { makeEvent, summarise } = require('./seed-events');
+const { createProgress, printSummary } = require('./seed-report');
 
 const USAGE = `Usage: npm run seed -- --site <site_id> --key <write key> [options]
 
@@ -32,75 +37,9 @@ The per-IP limit of ingestion (RATE_LIMIT_IP_PER_MINUTE, 600 requests a minute b
 not events: single events above ~10/s get 429 and are retried after Retry-After. Use a larger --batch-share,
 or run ingestion with RATE_LIMIT_IP_PER_MINUTE=0, for faster loads.`;
 
-const PATHS = [
-  ['/', 30],
-  ['/pricing', 14],
-  ['/pricing?plan=pro#faq', 4],
-  ['/blog', 10],
-  ['/blog/how-we-count-unique-users', 6],
-  ['/blog/how-we-count-unique-users?utm_source=newsletter', 3],
-  ['/docs', 8],
-  ['/docs/getting-started', 7],
-  ['/docs/api#post-event', 3],
-  ['/about', 4],
-  ['/contact', 3],
-  ['/signup', 5],
-  ['/products/42', 2],
-  ['/Products/42', 1],
-];
-const REFERRERS = [
-  ['', 40],
-  ['https://www.google.com/', 30],
-  ['https://news.ycombinator.com/', 8],
-  ['https://twitter.com/', 7],
-  ['https://www.bing.com/', 5],
-  ['https://github.com/', 6],
-  ['https://duckduckgo.com/', 4],
-];
-const CUSTOM_EVENTS = [
-  [
-    'signup',
-    3,
-    () => ({
-      plan: pick([
-        ['free', 6],
-        ['pro', 3],
-        ['team', 1],
-      ]),
-    }),
-  ],
-  ['add_to_cart', 4, () => ({ product_id: `p-${1 + Math.floor(Math.random() * 50)}`, price: 9.99, qty: 1 })],
-  [
-    'click:cta',
-    5,
-    () => ({
-      label: pick([
-        ['hero', 2],
-        ['footer', 1],
-      ]),
-      above_fold: Math.random() < 0.7,
-    }),
-  ],
-  ['download', 2, () => ({ file: 'whitepaper.pdf' })],
-];
-const PAGE_VIEW_SHARE = 0.85;
-const ANONYMOUS_SHARE = 0.1;
 const MAX_ATTEMPTS = 10;
 const MAX_IN_FLIGHT = 16;
 const REQUEST_TIMEOUT_MS = 10_000;
-const DAY_MS = 86_400_000;
-/** Timestamps stay this far inside the accepted age, so a long run never sends a too-old event. */
-const AGE_MARGIN_MS = 10 * 60_000;
-
-function pick(weighted) {
-  const total = weighted.reduce((sum, entry) => sum + entry[1], 0);
-  let r = Math.random() * total;
-  for (const entry of weighted) {
-    r -= entry[1];
-    if (r < 0) return entry[0];
-  }
-  return weighted[weighted.length - 1][0];
-}
 
 function fail(message) {
   console.error(`seed: ${message}\n\n${USAGE}`);
@@ -164,31 +103,6 @@ function parseArgs(argv) {
   return opts;
 }
 
-/** A new event stamped within the last `days` days of now (its own UTC hour is what /stats uses). */
-function makeEvent(opts, runId, index) {
-  const now = Date.now();
-  const span = opts.days * DAY_MS - AGE_MARGIN_MS;
-  const timestamp = new Date(now - Math.floor(Math.random() * span)).toISOString();
-  const event = { site_id: opts.site, event_id: `seed-${runId}-${index}`, timestamp };
-  if (Math.random() < PAGE_VIEW_SHARE) {
-    event.event_type = 'page_view';
-    event.path = pick(PATHS);
-    const referrer = pick(REFERRERS);
-    if (referrer) event.referrer = referrer;
-  } else {
-    const kind = pick(CUSTOM_EVENTS.map((c) => [c, c[1]]));
-    event.event_type = kind[0];
-    event.props = kind[2]();
-    if (Math.random() < 0.5) event.path = pick(PATHS);
-  }
-  if (Math.random() >= ANONYMOUS_SHARE) {
-    // A skewed pool: a few users come back often, most rarely.
-    const u = Math.floor(opts.users * Math.pow(Math.random(), 2));
-    event.user_id = `user-${String(u + 1).padStart(5, '0')}`;
-  }
-  return event;
-}
-
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class Sender {
@@ -245,157 +159,6 @@ class Sender {
       this.stats.rejections.set(code, (this.stats.rejections.get(code) || 0) + events.length);
       return;
     }
-  }
-}
-
-function createProgress(total) {
-  if (!process.stderr.isTTY) {
-    let lastShown = -1;
-    return {
-      update(done, extra) {
-        const tenth = Math.floor((done / total) * 10);
-        if (tenth !== lastShown) {
-          lastShown = tenth;
-          console.error(
-            `seed: ${done}/${total} events (${extra.accepted} accepted, ${extra.retries} retries)`,
-          );
-        }
-      },
-      stop() {},
-    };
-  }
-  let cliProgress;
-  try {
-    cliProgress = require('cli-progress');
-  } catch {
-    cliProgress = null;
-  }
-  if (!cliProgress) {
-    return {
-      update(done, extra) {
-        process.stderr.write(
-          `\rseed: ${done}/${total} events, ${extra.accepted} accepted, ${extra.retries} retries`,
-        );
-      },
-      stop() {
-        process.stderr.write('\n');
-      },
-    };
-  }
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format:
-        'seed [{bar}] {percentage}% | {value}/{total} events | {rate} ev/s | accepted {accepted} | retries {retries} | ETA {eta}s',
-      hideCursor: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  const started = Date.now();
-  bar.start(total, 0, { accepted: 0, retries: 0, rate: 0 });
-  return {
-    update(done, extra) {
-      const rate = Math.round(done / Math.max((Date.now() - started) / 1000, 0.001));
-      bar.update(done, { ...extra, rate });
-    },
-    stop() {
-      bar.stop();
-    },
-  };
-}
-
-/** What /stats should show for each UTC day of the accepted events, and for the whole range. */
-function summarise(events) {
-  const days = new Map();
-  const all = { page_views: 0, users: new Set(), paths: new Map() };
-  for (const e of events) {
-    const day = e.timestamp.slice(0, 10);
-    if (!days.has(day)) days.set(day, { page_views: 0, users: new Set(), paths: new Map(), events: 0 });
-    const d = days.get(day);
-    d.events++;
-    for (const bucket of [d, all]) {
-      if (e.user_id) bucket.users.add(e.user_id);
-      if (e.event_type === 'page_view') {
-        bucket.page_views++;
-        const path = e.path.split(/[?#]/)[0];
-        bucket.paths.set(path, (bucket.paths.get(path) || 0) + 1);
-      }
-    }
-  }
-  const top = (paths) =>
-    [...paths.entries()]
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .slice(0, 10)
-      .map(([path, views]) => ({ path, views }));
-  const perDay = [...days.keys()].sort().map((date) => {
-    const d = days.get(date);
-    return {
-      date,
-      events: d.events,
-      total_views: d.page_views,
-      unique_users: d.users.size,
-      top_paths: top(d.paths),
-    };
-  });
-  const dates = perDay.map((d) => d.date);
-  return {
-    days: perDay,
-    range: dates.length
-      ? {
-          from: dates[0],
-          to: dates[dates.length - 1],
-          total_views: all.page_views,
-          unique_users: all.users.size,
-          top_paths: top(all.paths),
-        }
-      : null,
-  };
-}
-
-function printSummary(opts, sender, summary, seconds) {
-  const { stats } = sender;
-  const report = {
-    site_id: opts.site,
-    accepted: stats.accepted,
-    rejected: stats.rejected,
-    requests: stats.requests,
-    retries: stats.retries,
-    seconds: Number(seconds.toFixed(1)),
-    rejections: Object.fromEntries(stats.rejections),
-    ...summary,
-  };
-  if (opts.json) {
-    console.log(JSON.stringify(report, null, 2));
-    return;
-  }
-  console.log(
-    `\nSent to ${opts.url}: ${stats.accepted} events accepted (202), ${stats.rejected} rejected, ` +
-      `${stats.requests} requests, ${stats.retries} retries, ${report.seconds} s.`,
-  );
-  for (const [reason, n] of stats.rejections) console.log(`  rejected ${n}: ${reason}`);
-  console.log('\nPer UTC day (what GET /stats?date=<day> should answer once the processor has caught up):\n');
-  console.log('date        events  total_views  unique_users  top paths');
-  for (const d of summary.days) {
-    const paths = d.top_paths
-      .slice(0, 5)
-      .map((p) => `${p.path} ${p.views}`)
-      .join(', ');
-    console.log(
-      `${d.date}  ${String(d.events).padStart(6)}  ${String(d.total_views).padStart(11)}  ${String(d.unique_users).padStart(12)}  ${paths}`,
-    );
-  }
-  if (summary.range) {
-    const r = summary.range;
-    console.log(
-      `\nWhole range ${r.from}..${r.to}: total_views ${r.total_views}, unique_users ${r.unique_users}` +
-        ` (a user seen on several days counts once)`,
-    );
-    console.log(`top_paths: ${r.top_paths.map((p) => `${p.path} ${p.views}`).join(', ')}`);
-    console.log(
-      `\nCheck: curl -s -H "Authorization: Bearer $READ_KEY" ` +
-        `'<reporting>/stats?site_id=${opts.site}&from=${r.from}&to=${r.to}'`,
-    );
-    console.log('These figures count only this run: events already stored for the site add to /stats.');
   }
 }
 

@@ -1,15 +1,15 @@
 /* global setTimeout */
 /**
- * `npm start` at the root: the whole system on one machine, on a fresh clone.
+ * `npm start` at the root: the whole system on one machine, on a fresh clone, in one command.
  *
- * 1. Builds if a service's dist/ is missing.
- * 2. Redis: REDIS_URL if set; else a server answering PING on 127.0.0.1:6379; else starts redis-server
- *    (AOF everysec, data in .data/redis); else one line saying what to install.
- * 3. MongoDB: MONGODB_URI if set; else 127.0.0.1:27017 if it answers; else starts mongod (data in
- *    .data/mongo); else, outside production, the bundled in-memory test engine, with a loud warning.
- * 4. ADMIN_API_KEY: as set, else the one kept in .data/admin-key (generated on first start).
- * 5. Starts the four services under pm2 (ecosystem.config.js, PM2_HOME in .data/pm2), waits for /health.
- * 6. Creates a demo site on first start (.data/demo-site.json; again when the database forgot it) and
+ * 1. Makes the checkout ready (scripts/bootstrap.js): `npm ci` when node_modules/ is missing or stale,
+ *    then `tsc -b`.
+ * 2. Finds or starts Redis and MongoDB (scripts/local-databases.js).
+ * 3. ADMIN_API_KEY: as set, else reporting_service/.env's, else the one kept in .data/admin-key (generated
+ *    on first start).
+ * 4. Starts the four services under pm2 (ecosystem.config.js, PM2_HOME in .data/pm2), or restarts them
+ *    when they already run, and waits for /health.
+ * 5. Creates a demo site on first start (.data/demo-site.json; again when the database forgot it) and
  *    prints its keys and curl commands that work as printed.
  *
  * `npm stop` (scripts/stop.js) stops all of it.
@@ -17,9 +17,8 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawn, spawnSync } = require('node:child_process');
-const net = require('node:net');
-const { URL } = require('node:url');
+const { BootstrapError, prepare } = require('./bootstrap');
+const { redactUrl, resolveMongo, resolveRedis } = require('./local-databases');
 const {
   DATA_DIR,
   ECOSYSTEM,
@@ -27,256 +26,18 @@ const {
   PM2_HOME,
   ROOT,
   SERVICES,
+  StartError,
+  fail,
   httpJson,
-  isAlive,
   pm2,
-  probeTcp,
+  pm2DaemonAlive,
   readJson,
   say,
   sleep,
   writeJson,
 } = require('./local-stack');
 
-const REDIS_DEFAULT = { host: '127.0.0.1', port: 6379 };
-const MONGO_DEFAULT = { host: '127.0.0.1', port: 27017 };
-const DATABASE = 'analytics';
 const HEALTH_TIMEOUT_MS = 90_000;
-
-class StartError extends Error {}
-
-function fail(message) {
-  throw new StartError(message);
-}
-
-function commandExists(command) {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-}
-
-function started() {
-  return readJson(FILES.started) ?? {};
-}
-
-function recordStarted(kind, value) {
-  writeJson(FILES.started, { ...started(), [kind]: value });
-}
-
-function ensureBuilt() {
-  const missing = SERVICES.filter((s) => !fs.existsSync(path.join(ROOT, s.name, 'dist', 'index.js')));
-  if (missing.length === 0) return;
-  say(`• building (no dist/ in ${missing.map((s) => s.name).join(', ')}): npm run build`);
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(npm, ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (result.status !== 0)
-    fail('the build failed (see above); fix it, or run `npm ci` first if you have not.');
-}
-
-async function waitFor(check, timeoutMs, intervalMs = 200) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(intervalMs);
-  }
-  return false;
-}
-
-async function resolveRedis() {
-  if (process.env.REDIS_URL) {
-    say(`• Redis: REDIS_URL (${redactUrl(process.env.REDIS_URL)})`);
-    return process.env.REDIS_URL;
-  }
-  const url = `redis://${REDIS_DEFAULT.host}:${REDIS_DEFAULT.port}`;
-  const probe = await probeTcp(REDIS_DEFAULT.host, REDIS_DEFAULT.port, 'PING\r\n');
-  if (probe.open) {
-    if (probe.answer.startsWith('+PONG')) {
-      const ours = started().redis;
-      say(
-        `• Redis: ${url} (${ours && isAlive(ours.pid) ? 'started earlier by npm start' : 'already running'})`,
-      );
-      return url;
-    }
-    fail(
-      `something listens on ${REDIS_DEFAULT.host}:${REDIS_DEFAULT.port} but does not answer Redis PING ` +
-        `(${probe.answer.trim() || 'no answer'}); set REDIS_URL (e.g. redis://:password@host:6379).`,
-    );
-  }
-  if (!commandExists('redis-server')) {
-    fail(
-      'no Redis: set REDIS_URL, start Redis on 127.0.0.1:6379, or install redis-server ' +
-        '(Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis).',
-    );
-  }
-  const dir = path.join(DATA_DIR, 'redis');
-  fs.mkdirSync(dir, { recursive: true });
-  say(`• Redis: starting redis-server on ${REDIS_DEFAULT.port} (AOF everysec, data in .data/redis)`);
-  const result = spawnSync(
-    'redis-server',
-    [
-      '--port',
-      String(REDIS_DEFAULT.port),
-      '--bind',
-      REDIS_DEFAULT.host,
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'everysec',
-      '--save',
-      '',
-      '--maxmemory-policy',
-      'noeviction',
-      '--daemonize',
-      'yes',
-      '--pidfile',
-      FILES.redisPid,
-      '--logfile',
-      path.join(dir, 'redis-server.log'),
-    ],
-    { stdio: 'inherit' },
-  );
-  if (result.status !== 0) fail('redis-server did not start; see .data/redis/redis-server.log.');
-  const up = await waitFor(async () => {
-    const p = await probeTcp(REDIS_DEFAULT.host, REDIS_DEFAULT.port, 'PING\r\n');
-    return p.answer?.startsWith('+PONG') && fs.existsSync(FILES.redisPid);
-  }, 10_000);
-  if (!up) fail('redis-server did not answer within 10 s; see .data/redis/redis-server.log.');
-  recordStarted('redis', { pid: Number(fs.readFileSync(FILES.redisPid, 'utf8').trim()), url });
-  return url;
-}
-
-function redactUrl(url) {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'unparsable URL';
-  }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function engineBinary() {
-  try {
-    const packageJson = require.resolve('@jongodb/memory-server-bin-linux-x64-gnu/package.json', {
-      paths: [ROOT],
-    });
-    return path.join(path.dirname(packageJson), 'bin', 'jongodb');
-  } catch {
-    return undefined;
-  }
-}
-
-/** Returns { uri, inMemory }. */
-async function resolveMongo() {
-  if (process.env.MONGODB_URI) {
-    say(`• MongoDB: MONGODB_URI (${redactUrl(process.env.MONGODB_URI)})`);
-    return { uri: process.env.MONGODB_URI, inMemory: false };
-  }
-  const uri = `mongodb://${MONGO_DEFAULT.host}:${MONGO_DEFAULT.port}/${DATABASE}`;
-  if ((await probeTcp(MONGO_DEFAULT.host, MONGO_DEFAULT.port)).open) {
-    const ours = started().mongod;
-    say(
-      `• MongoDB: ${uri} (${ours && isAlive(ours.pid) ? 'started earlier by npm start' : 'already running'})`,
-    );
-    return { uri, inMemory: false };
-  }
-  const engine = started().engine;
-  if (engine && isAlive(engine.pid)) {
-    say(`• MongoDB: the in-memory test engine started earlier (pid ${engine.pid})`);
-    warnInMemory();
-    return { uri: engine.uri, inMemory: true };
-  }
-  if (commandExists('mongod')) return { uri: await startMongod(uri), inMemory: false };
-  if (process.env.NODE_ENV === 'production') {
-    fail(
-      'no MongoDB: set MONGODB_URI, start MongoDB on 127.0.0.1:27017 or install mongod ' +
-        '(the in-memory test engine is never used when NODE_ENV=production).',
-    );
-  }
-  const binary = engineBinary();
-  if (!binary) {
-    fail(
-      'no MongoDB: set MONGODB_URI, start MongoDB on 127.0.0.1:27017, or install mongod ' +
-        '(https://www.mongodb.com/docs/manual/installation/).',
-    );
-  }
-  return { uri: await startEngine(binary), inMemory: true };
-}
-
-async function startMongod(uri) {
-  const dir = path.join(DATA_DIR, 'mongo');
-  fs.mkdirSync(dir, { recursive: true });
-  say(`• MongoDB: starting mongod on ${MONGO_DEFAULT.port} (data in .data/mongo)`);
-  const result = spawnSync(
-    'mongod',
-    [
-      '--dbpath',
-      dir,
-      '--port',
-      String(MONGO_DEFAULT.port),
-      '--bind_ip',
-      MONGO_DEFAULT.host,
-      '--fork',
-      '--logpath',
-      path.join(dir, 'mongod.log'),
-      '--pidfilepath',
-      FILES.mongodPid,
-    ],
-    { stdio: 'inherit' },
-  );
-  if (result.status !== 0) fail('mongod did not start; see .data/mongo/mongod.log.');
-  const up = await waitFor(async () => (await probeTcp(MONGO_DEFAULT.host, MONGO_DEFAULT.port)).open, 30_000);
-  if (!up) fail('mongod did not answer within 30 s; see .data/mongo/mongod.log.');
-  recordStarted('mongod', { pid: Number(fs.readFileSync(FILES.mongodPid, 'utf8').trim()), uri });
-  return uri;
-}
-
-function warnInMemory() {
-  const bar = '!'.repeat(100);
-  say(bar);
-  say('!! MongoDB: no MONGODB_URI, nothing on 127.0.0.1:27017 and no mongod installed, so the bundled');
-  say('!! IN-MEMORY TEST ENGINE is used. NOTHING IS KEPT: every site, event and statistic is lost at');
-  say('!! `npm stop`. It also slows down past a few thousand events. For real use, set MONGODB_URI');
-  say('!! (MongoDB 6 or later), or run MongoDB on 127.0.0.1:27017, and `npm stop && npm start` again.');
-  say(bar);
-}
-
-async function startEngine(binary) {
-  const port = await freePort();
-  fs.mkdirSync(DATA_DIR, { recursive: true });
-  say(`• MongoDB: starting the bundled in-memory test engine on ${port}`);
-  const log = fs.openSync(FILES.engineLog, 'w');
-  const child = spawn(binary, [`--port=${port}`], { detached: true, stdio: ['ignore', log, log] });
-  fs.closeSync(log);
-  child.unref();
-  let base;
-  const up = await waitFor(async () => {
-    if (!isAlive(child.pid)) return true;
-    const match = /JONGODB_URI=(mongodb:\/\/\S+)/.exec(fs.readFileSync(FILES.engineLog, 'utf8'));
-    if (match) base = match[1];
-    return Boolean(match);
-  }, 20_000);
-  if (!up || !base) {
-    if (isAlive(child.pid)) process.kill(child.pid, 'SIGKILL');
-    fail(`the in-memory test engine did not start; see ${path.relative(ROOT, FILES.engineLog)}.`);
-  }
-  const url = new URL(base);
-  url.pathname = `/${DATABASE}`;
-  const uri = url.toString();
-  recordStarted('engine', { pid: child.pid, uri });
-  warnInMemory();
-  return uri;
-}
 
 function readEnvFileValue(file, name) {
   try {
@@ -301,8 +62,38 @@ function resolveAdminKey() {
   return { key, from: 'generated now, kept in .data/admin-key' };
 }
 
+/** For `npm stop`: which Redis holds this project's keys, and under which prefix. */
+function recordRedisInUse(url) {
+  const prefix =
+    process.env.REDIS_PREFIX ||
+    readEnvFileValue(path.join(ROOT, 'ingestion_service', '.env'), 'REDIS_PREFIX') ||
+    'analytics';
+  writeJson(FILES.started, {
+    ...(readJson(FILES.started) ?? {}),
+    redisInUse: { url: redactUrl(url), prefix },
+  });
+}
+
+/** Names of this project's services pm2 runs now (empty when its daemon is not running). */
+function runningServices() {
+  if (!pm2DaemonAlive()) return [];
+  try {
+    const apps = JSON.parse(pm2(['jlist'], { quiet: true }).stdout);
+    return apps.filter((app) => app.pm2_env?.status === 'online').map((app) => app.name);
+  } catch {
+    return [];
+  }
+}
+
 function startServices(env) {
-  say(`• starting the four services under pm2 (PM2_HOME=${path.relative(ROOT, PM2_HOME)})`);
+  const running = runningServices();
+  const home = `PM2_HOME=${path.relative(ROOT, PM2_HOME)}`;
+  if (running.length > 0) {
+    say(`• restarting the services, already running under pm2 (${running.length} of 4; ${home})`);
+    say('  they pick up the new build and settings; `npm stop` stops them instead');
+  } else {
+    say(`• starting the four services under pm2 (${home})`);
+  }
   // Each service reads its own PORT; one PORT for all four would make them collide.
   delete env.PORT;
   const result = pm2(['startOrRestart', ECOSYSTEM, '--update-env'], { env, quiet: true });
@@ -433,8 +224,9 @@ function printSummary(site, admin) {
 }
 
 async function main() {
-  ensureBuilt();
+  prepare('start');
   const redisUrl = await resolveRedis();
+  recordRedisInUse(redisUrl);
   const mongo = await resolveMongo();
   const admin = resolveAdminKey();
   const env = { ...process.env, REDIS_URL: redisUrl, MONGODB_URI: mongo.uri, ADMIN_API_KEY: admin.key };
@@ -445,7 +237,7 @@ async function main() {
 }
 
 main().catch((error) => {
-  if (error instanceof StartError) {
+  if (error instanceof StartError || error instanceof BootstrapError) {
     process.stderr.write(`npm start: ${error.message}\n`);
   } else {
     process.stderr.write(`npm start: unexpected failure: ${error?.stack ?? error}\n`);

@@ -2,7 +2,8 @@
  * `npm stop` at the root: stops what `npm start` started, and nothing else. The four services and the
  * project's own pm2 daemon (PM2_HOME in .data/pm2), then the redis-server, mongod or in-memory engine that
  * npm start launched itself (by the PIDs it recorded in .data/). A Redis or MongoDB that was already
- * running is left alone. Data stays in .data/redis and .data/mongo.
+ * running is left alone, and so are this project's keys in it (it says so, with the command that lists
+ * them). Data stays in .data/redis and .data/mongo.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -42,6 +43,14 @@ async function main() {
   }
   fs.rmSync(FILES.started, { force: true });
   say('Stopped. Data kept in .data/ (the in-memory engine keeps nothing); `npm start` starts again.');
+  const inUse = started.redisInUse;
+  if (inUse && !started.redis) {
+    const url = inUse.url.replace(/\/$/, '');
+    const cli = url === 'redis://127.0.0.1:6379' ? 'redis-cli' : `redis-cli -u '${url}'`;
+    say(`The Redis at ${url} was running before npm start and keeps running, with this project's keys in it`);
+    say(`(queue, rate limits, schedules; all under the prefix '${inUse.prefix}:'). To list them:`);
+    say(`  ${cli} --scan --pattern '${inUse.prefix}:*'`);
+  }
 }
 
 main().catch((error) => {

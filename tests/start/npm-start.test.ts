@@ -1,19 +1,16 @@
 import { execFile, exec } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS script shared with npm start
-const { pm2 } = require('../../scripts/local-stack.js') as {
-  pm2(args: string[], options: { quiet: boolean; env: NodeJS.ProcessEnv }): { stdout: string };
-};
+type Pm2 = (args: string[], options: { quiet: boolean; env: NodeJS.ProcessEnv }) => { stdout: string };
 
 const run = promisify(execFile);
 const shell = promisify(exec);
-const ROOT = path.resolve(__dirname, '..', '..');
-const DATA = path.join(ROOT, '.data');
+const CHECKOUT = path.resolve(__dirname, '..', '..');
 const PORTS = [3000, 3001, 3002, 4000];
 const SERVICES = ['cron_service', 'ingestion_service', 'processor_service', 'reporting_service'];
 
@@ -43,7 +40,23 @@ function readPid(file: string): number | undefined {
 }
 
 /**
- * The root `npm start` / `npm stop` on this checkout: the four services under pm2 (PM2_HOME in .data/pm2),
+ * A stand-in for the checkout in a temporary folder, so that `npm start` keeps its state (.data/: pm2's
+ * home, the admin key, the demo site) there and never in the checkout's own .data/: its own copy of
+ * scripts/, the ecosystem file and the manifests, and links to the built packages and node_modules/.
+ */
+function makeStandIn(): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-'));
+  fs.cpSync(path.join(CHECKOUT, 'scripts'), path.join(root, 'scripts'), { recursive: true });
+  for (const file of ['ecosystem.config.js', 'package.json', 'package-lock.json']) {
+    fs.copyFileSync(path.join(CHECKOUT, file), path.join(root, file));
+  }
+  const linked = ['node_modules', 'tsconfig.json', 'tsconfig.base.json', 'common', ...SERVICES];
+  for (const name of linked) fs.symlinkSync(path.join(CHECKOUT, name), path.join(root, name));
+  return root;
+}
+
+/**
+ * The root `npm start` / `npm stop` on a stand-in for this checkout: the four services under pm2 (PM2_HOME in .data/pm2),
  * the in-memory MongoDB engine (no MONGODB_URI, nothing on 27017 here) and the suite's own Redis (never the
  * machine's shared one), under a Redis prefix of its own. It uses the services' fixed ports, so it is
  * skipped when any of them is taken (a running `npm start`, or another stack).
@@ -52,8 +65,15 @@ describe('npm start / npm stop', () => {
   let skipReason: string | undefined;
   let started = false;
   const env: NodeJS.ProcessEnv = { ...process.env };
+  let ROOT = '';
+  let DATA = '';
+  let pm2: Pm2;
 
   beforeAll(async () => {
+    ROOT = makeStandIn();
+    DATA = path.join(ROOT, '.data');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the stand-in's own CommonJS script
+    ({ pm2 } = require(path.join(ROOT, 'scripts', 'local-stack.js')) as { pm2: Pm2 });
     for (const name of ['MONGODB_URI', 'ADMIN_API_KEY', 'PORT', 'NODE_ENV', 'LOG_LEVEL']) delete env[name];
     env.REDIS_URL = process.env.TEST_REDIS_URL;
     env.REDIS_PREFIX = `t_start_${randomUUID().slice(0, 8)}`;
@@ -65,12 +85,11 @@ describe('npm start / npm stop', () => {
     );
     if (!hasCurl) skipReason = 'curl is not installed';
     else if (taken.length > 0) skipReason = `ports in use: ${taken.join(', ')}`;
-    else if (fs.existsSync(path.join(DATA, 'started.json'))) skipReason = '.data/started.json exists';
-    else if (isAlive(readPid(path.join(DATA, 'pm2', 'pm2.pid')) ?? -1)) skipReason = 'a pm2 daemon runs';
   });
 
   afterAll(async () => {
     if (started) await run(process.execPath, ['scripts/stop.js'], { cwd: ROOT, env }).catch(() => undefined);
+    if (ROOT) fs.rmSync(ROOT, { recursive: true, force: true });
   });
 
   it('when started with no MongoDB, then the printed curl gets 202, /stats shows it, and npm stop leaves nothing', async () => {
@@ -85,6 +104,8 @@ describe('npm start / npm stop', () => {
       timeout: 150_000,
     });
     expect(stdout).toContain('IN-MEMORY TEST ENGINE');
+    expect(stdout).toContain('• building: tsc -b');
+    expect(stdout).not.toContain('installing dependencies');
 
     const lines = stdout.split('\n');
     const postAt = lines.findIndex((line) => line.includes('curl -s -X POST http://localhost:3000/event'));
@@ -131,5 +152,6 @@ describe('npm start / npm stop', () => {
     expect(isAlive(recorded.engine.pid)).toBe(false);
     expect(isAlive(pm2Pid)).toBe(false);
     for (const port of PORTS) expect(await portInUse(port)).toBe(false);
+    expect(fs.existsSync(path.join(DATA, 'started.json'))).toBe(false);
   }, 240_000);
 });
