@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { waitFor } from '@analytics/common/testing';
 import { waitForDrain } from '../support/recount';
 import { Cluster, type RunningService } from './support/cluster';
@@ -5,10 +6,11 @@ import { checkLedger, Ledger, makeEvents } from './support/ledger';
 import { TcpProxy } from './support/tcp-proxy';
 
 let cluster: Cluster;
-let proxy: TcpProxy;
+let proxy: TcpProxy | undefined;
 afterEach(async () => {
   await cluster.stop();
-  await proxy.stop();
+  await proxy?.stop();
+  proxy = undefined;
 });
 
 const BACKLOG_BATCHES = 16;
@@ -17,16 +19,17 @@ const BATCH_EVENTS = 100;
 const DRAIN_AFTER_RECOVERY_MS = 30_000;
 
 /** A processor whose MongoDB connection goes through the proxy (ingestion's and the test's do not). */
-async function startProxiedProcessor(): Promise<RunningService> {
+async function startProxiedProcessor(): Promise<{ processor: RunningService; proxy: TcpProxy }> {
   const direct = new URL(cluster.env.MONGODB_URI!);
   proxy = await new TcpProxy(direct.hostname, Number(direct.port)).start();
   const viaProxy = new URL(direct);
   viaProxy.port = String(proxy.port);
-  return cluster.startService('processor_service', {
+  const processor = await cluster.startService('processor_service', {
     MONGODB_URI: viaProxy.toString(),
     MAX_BATCH_EVENTS: '2000',
     INITIAL_BATCH_EVENTS: '1000',
   });
+  return { processor, proxy };
 }
 
 /** 1,600 events in 16 requests sent at once; the ledger keeps every 202. */
@@ -75,7 +78,7 @@ describe('fault: a slow MongoDB under a backlog', () => {
   it('1. replies 3 s late for 12 s: writes shrink and say why, the backlog drains within 30 s of recovery, exact', async () => {
     cluster = await new Cluster().start();
     const ingestion = await cluster.startService('ingestion_service');
-    const processor = await startProxiedProcessor();
+    const { processor, proxy } = await startProxiedProcessor();
     const ledger = new Ledger();
     proxy.replyLatencyMs = 3000;
     await sendBacklog(ingestion.url, ledger, 'latency');
@@ -97,7 +100,7 @@ describe('fault: a slow MongoDB under a backlog', () => {
   it('2. stops answering for 20 s: each pause names its cause, batches shrink, drains within 30 s of recovery, exact', async () => {
     cluster = await new Cluster().start();
     const ingestion = await cluster.startService('ingestion_service');
-    const processor = await startProxiedProcessor();
+    const { processor, proxy } = await startProxiedProcessor();
     const ledger = new Ledger();
     await sendBacklog(ingestion.url, ledger, 'hold');
     // Hold as soon as the processor is writing, so writes are cut off half-way.
@@ -135,5 +138,29 @@ describe('fault: a slow MongoDB under a backlog', () => {
     const lines = failures.length;
     expect(lines).toBeLessThanOrEqual(30);
     expectExact(await checkLedger('slow database: 20 s without answers', ledger, cluster.mongo), 1600);
+  });
+
+  it('3. a 1,600-event backlog while another process keeps one core busy: drained, exact', async () => {
+    cluster = await new Cluster().start();
+    const ingestion = await cluster.startService('ingestion_service');
+    // A CPU hog beside the services, bounded in time so it can never outlive the test.
+    const hog = spawn(process.execPath, [
+      '-e',
+      'const end = Date.now() + 120000; while (Date.now() < end) {}',
+    ]);
+    try {
+      await cluster.startService('processor_service');
+      const ledger = new Ledger();
+      const sent = Date.now();
+      await sendBacklog(ingestion.url, ledger, 'busy');
+      const lastAccepted = Date.now();
+      await waitForDrain(cluster.queue, 110_000);
+      process.stdout.write(
+        `SLOW-DB busy-core case: sent in ${lastAccepted - sent} ms, drained ${Date.now() - lastAccepted} ms after the last 202\n`,
+      );
+      expectExact(await checkLedger('1,600 events beside a busy core', ledger, cluster.mongo), 1600);
+    } finally {
+      hog.kill('SIGKILL');
+    }
   });
 });
