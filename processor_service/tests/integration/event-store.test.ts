@@ -87,6 +87,17 @@ describe('EventStore', () => {
     expect(await storedDayViews()).toEqual(expectedDayViews([...a, ...b]));
   });
 
+  it('when an event is resent with another user and path, then only the stored version counts', async () => {
+    const s = store();
+    await s.store(docs([0]));
+    const resent = docs([0]).map((doc) => ({ ...doc, user_id: 'someone-else', path: '/elsewhere' }));
+    await s.store(resent);
+    await store().store(resent);
+    expect(await storedDayViews()).toEqual(new Map([['/p0', 1]]));
+    const users = await getRollupModel(mongo).find({ kind: 'users', period: 'D' }).lean();
+    expect(users.map((u) => u.user_id)).toEqual(['u0']);
+  });
+
   it('when a batch holds the same event twice, then it counts once', async () => {
     const batch = docs([1, 2, 3, 1, 2]);
     expect(await store().store(batch)).toMatchObject({ inserted: 3 });
