@@ -3,6 +3,7 @@ import { loadConfigOrExit } from './config/load-config';
 import type { ProcessFault } from './faults';
 import { createAppServer } from './http/app-server';
 import { answerClientErrorsWithJson } from './http/client-errors';
+import { markNotReady } from './http/health';
 import { withProcessFaultRoute } from './http/process-fault';
 import { configureLogger, logger, type LogLevel } from './logger';
 import { stopOnFatalErrors } from './process-safety';
@@ -63,6 +64,7 @@ export async function runService<C extends ServiceBaseConfig>(
   server.on('error', (error) =>
     exitOnStartupFailure(name, `cannot listen on port ${config.port}`, error, 'Free the port or set PORT.'),
   );
+  shutdown.add({ name: 'readiness', close: () => markNotReady() });
   shutdown.add({ name: 'http', close: () => closeServer(server) });
   for (const closer of service.closers) shutdown.add(closer);
 }
