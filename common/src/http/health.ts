@@ -84,7 +84,8 @@ const DELAY_RESOLUTION_MS = 10;
  * delay (an idle process reads 10.1 ms). Only the part beyond the resolution is the delay.
  */
 export function delayMs(nanoseconds: number): number {
-  return Math.max(0, Math.round(nanoseconds / 1e4) / 100 - DELAY_RESOLUTION_MS);
+  // Subtract first, then round to 0.01 ms: rounding first leaves float noise (0.09999999999999964).
+  return Math.max(0, Math.round((nanoseconds / 1e6 - DELAY_RESOLUTION_MS) * 100) / 100);
 }
 
 /** Memory and event-loop delay of this process, for operators and the soak test. */
