@@ -51,9 +51,10 @@ export function suiteTestServers(): TestServers {
 }
 
 /**
- * The one builder of a service's test environment: NODE_ENV=test, errors-only logs, the given servers
- * (default: the suite's) with a database, queue name and Redis prefix no other test uses; `overrides`
- * replaces or adds any variable. Every service reads what it needs from it and ignores the rest, so one
+ * The one builder of a service's test environment: NODE_ENV=test, errors-only logs, PORT=0 (any free
+ * port: a service a test starts never takes its fixed default; a test that needs the URL passes a port from
+ * getFreePort), the given servers (default: the suite's) with a database, queue name and Redis prefix no
+ * other test uses; `overrides` replaces or adds any variable. Every service reads what it needs from it and ignores the rest, so one
  * environment can be shared by several services of one test.
  */
 export function buildTestEnv(
@@ -65,6 +66,7 @@ export function buildTestEnv(
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'error',
+    PORT: '0',
     REDIS_URL: servers.redisUrl,
     MONGODB_URI: mongoUriWithDatabase(servers.mongoUri, names.database),
     QUEUE_NAME: names.queueName,
