@@ -27,3 +27,12 @@ export function announceFault(variable: string, mode: string, settings: Record<s
     ...settings,
   });
 }
+
+/**
+ * PROCESS_FAULT (tests only), read by every service: `POST /fault/process` then makes the process fail as
+ * a bug would, inside that request (so with its request id):
+ * - unhandled-rejection: a promise rejects and nothing handles it;
+ * - uncaught-exception: a callback throws and nothing catches it.
+ */
+export const PROCESS_FAULTS = ['unhandled-rejection', 'uncaught-exception'] as const;
+export type ProcessFault = (typeof PROCESS_FAULTS)[number];

@@ -30,3 +30,5 @@ export * from './http/validate-input';
 export * from './service-runner';
 export * from './faults';
 export * from './config/service-env';
+export * from './process-safety';
+export * from './http/process-fault';

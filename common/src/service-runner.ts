@@ -1,8 +1,12 @@
 import type { Express } from 'express';
 import { loadConfigOrExit } from './config/load-config';
+import type { ProcessFault } from './faults';
 import { createAppServer } from './http/app-server';
 import { answerClientErrorsWithJson } from './http/client-errors';
+import { markNotReady } from './http/health';
+import { withProcessFaultRoute } from './http/process-fault';
 import { configureLogger, logger, type LogLevel } from './logger';
+import { stopOnFatalErrors } from './process-safety';
 import { closeServer, createShutdown, signalReady, type ShutdownStep } from './shutdown';
 import { exitOnStartupFailure, StartupError } from './startup';
 
@@ -15,7 +19,14 @@ export interface StartedService {
   describe?: () => Record<string, unknown>;
 }
 
-export interface ServiceDefinition<C extends { port: number; logLevel: LogLevel }> {
+/** What runService reads from every service's configuration. */
+export interface ServiceBaseConfig {
+  port: number;
+  logLevel: LogLevel;
+  processFault?: ProcessFault;
+}
+
+export interface ServiceDefinition<C extends ServiceBaseConfig> {
   name: string;
   loadConfig: () => C;
   start: (config: C) => Promise<StartedService>;
@@ -25,9 +36,10 @@ export interface ServiceDefinition<C extends { port: number; logLevel: LogLevel 
  * The whole life of a service process, the same for all four: configuration (one line and exit 1 when
  * invalid), logger, signal handling, start (one line and exit 1 when a dependency is unreachable),
  * listen, pm2's ready signal, and on SIGTERM/SIGINT: stop accepting, finish what was accepted, close
- * the rest, exit 0.
+ * the rest, exit 0. An uncaught exception or unhandled rejection is logged and takes the same shutdown
+ * path, exiting 1 so pm2 restarts the service.
  */
-export async function runService<C extends { port: number; logLevel: LogLevel }>(
+export async function runService<C extends ServiceBaseConfig>(
   definition: ServiceDefinition<C>,
 ): Promise<void> {
   const { name } = definition;
@@ -35,6 +47,7 @@ export async function runService<C extends { port: number; logLevel: LogLevel }>
   configureLogger({ service: name, level: config.logLevel });
   const shutdown = createShutdown();
   shutdown.handleSignals();
+  stopOnFatalErrors(shutdown);
 
   const service = await definition.start(config).catch((error: unknown) => {
     if (error instanceof StartupError) {
@@ -42,7 +55,8 @@ export async function runService<C extends { port: number; logLevel: LogLevel }>
     }
     throw error;
   });
-  const server = createAppServer(service.app).listen(config.port, () => {
+  const app = config.processFault ? withProcessFaultRoute(service.app, config.processFault) : service.app;
+  const server = createAppServer(app).listen(config.port, () => {
     logger.info('listening', { port: config.port, ...service.describe?.() });
     signalReady();
   });
@@ -50,6 +64,7 @@ export async function runService<C extends { port: number; logLevel: LogLevel }>
   server.on('error', (error) =>
     exitOnStartupFailure(name, `cannot listen on port ${config.port}`, error, 'Free the port or set PORT.'),
   );
+  shutdown.add({ name: 'readiness', close: () => markNotReady() });
   shutdown.add({ name: 'http', close: () => closeServer(server) });
   for (const closer of service.closers) shutdown.add(closer);
 }

@@ -12,8 +12,11 @@ export const SHUTDOWN_DEADLINE_MS = 8000;
 export interface Shutdown {
   /** Adds a closer; closers run in the order they were added. */
   add(step: ShutdownStep): void;
-  /** Idempotent: a second signal while shutting down does nothing more. */
-  shutdown(reason: string): Promise<void>;
+  /**
+   * Idempotent: a second call while shutting down runs nothing more, but a non-zero `exitCode` from any
+   * call (a fatal error during a SIGTERM shutdown, say) still makes the process exit with it.
+   */
+  shutdown(reason: string, exitCode?: number): Promise<void>;
   /** SIGTERM (systemd, docker, kill) and SIGINT (pm2, Ctrl-C). */
   handleSignals(): void;
 }
@@ -25,6 +28,7 @@ export function createShutdown(
   const deadlineMs = options.deadlineMs ?? SHUTDOWN_DEADLINE_MS;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let running: Promise<void> | undefined;
+  let requestedExitCode = 0;
 
   async function runSteps(reason: string): Promise<void> {
     logger.info('shutting down', { reason });
@@ -45,12 +49,13 @@ export function createShutdown(
     }
     clearTimeout(deadline);
     logger.info('shutdown complete', { reason });
-    exit(failed ? 1 : 0);
+    exit(failed ? Math.max(1, requestedExitCode) : requestedExitCode);
   }
 
   return {
     add: (step) => steps.push(step),
-    shutdown(reason) {
+    shutdown(reason, exitCode = 0) {
+      requestedExitCode = Math.max(requestedExitCode, exitCode);
       running ??= runSteps(reason);
       return running;
     },

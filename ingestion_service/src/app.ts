@@ -2,7 +2,14 @@ import cors from 'cors';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Redis } from 'ioredis';
-import { errorHandler, healthHandler, notFound, requestContext, type HealthCheck } from '@analytics/common';
+import {
+  errorHandler,
+  healthRoutes,
+  notFound,
+  requestContext,
+  type HealthCheck,
+  type TolerableHealthCheck,
+} from '@analytics/common';
 import type { IngestionConfig } from './config';
 import { createEventController } from './controllers/event.controller';
 import { injectFaults } from './middlewares/fault-injection';
@@ -19,7 +26,8 @@ export interface IngestionDeps {
   redis: Redis;
   queue: EventQueue;
   sites: SiteKeyCache;
-  checks: { redis: HealthCheck; mongodb: HealthCheck };
+  /** MongoDB is tolerable: the site keys are in memory, so ingestion works on while it is down. */
+  checks: { redis: HealthCheck; mongodb: TolerableHealthCheck };
 }
 
 /** The Express app, without listen(), so tests drive it with supertest. */
@@ -56,7 +64,7 @@ export function createApp(deps: IngestionDeps): Express {
     commits: new GroupCommit({ limits, queue: deps.queue, deadlineMs: config.commitDeadlineMs }),
     maxEventAgeMs: config.events.maxAgeMs,
   });
-  app.get('/health', healthHandler(deps.checks));
+  app.use(healthRoutes(deps.checks));
   const faults = injectFaults(config.fault);
   if (faults) app.post(['/event', '/events'], faults);
   app.use(createEventRouter(createEventController(intake)));

@@ -63,7 +63,11 @@ export async function startIngestion(config: Readonly<IngestionConfig>): Promise
     redis,
     queue,
     sites,
-    checks: { redis: () => queue.ping(), mongodb: () => pingMongo(mongo) },
+    checks: {
+      redis: () => queue.ping(),
+      // Only the site keys come from MongoDB, and the last ones read stay in memory: stale, not down.
+      mongodb: { check: () => pingMongo(mongo), whenFailing: 'stale' },
+    },
   });
   return {
     app,

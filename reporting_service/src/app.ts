@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type mongoose from 'mongoose';
-import { errorHandler, healthHandler, notFound, pingMongo, requestContext } from '@analytics/common';
+import { errorHandler, healthRoutes, notFound, pingMongo, requestContext } from '@analytics/common';
 import type { ReportingConfig } from './config';
 import { createSiteController } from './controllers/site.controller';
 import { createStatsController } from './controllers/stats.controller';
@@ -27,7 +27,7 @@ export function createApp(deps: ReportingDeps): Express {
   app.use(requestContext());
   app.use(helmet());
 
-  app.get('/health', healthHandler({ mongodb: () => pingMongo(deps.mongo) }));
+  app.use(healthRoutes({ mongodb: () => pingMongo(deps.mongo) }));
   const sites = createSiteRepository(deps.mongo);
   app.use(createSiteRouter(createSiteController(sites), requireAdmin(deps.config.adminApiKey)));
   app.use(

@@ -1,4 +1,4 @@
-import { testMongoUri, uniqueTestNames, waitFor } from '@analytics/common/testing';
+import { waitFor } from '@analytics/common/testing';
 import {
   startIngestionHarness,
   type IngestionHarness,
@@ -12,13 +12,9 @@ let ingestion: IngestionHarness;
 let reporting: ReportingHarness;
 
 beforeAll(async () => {
-  const { database } = uniqueTestNames('propagation');
   // Both services on the same database, with the default refresh interval of ingestion.
-  ingestion = await startIngestionHarness({
-    SITE_REFRESH_INTERVAL_MS: '2000',
-    MONGODB_URI: testMongoUri(database),
-  });
-  reporting = await startReportingHarness({}, database);
+  ingestion = await startIngestionHarness({ SITE_REFRESH_INTERVAL_MS: '2000' });
+  reporting = await startReportingHarness({ MONGODB_URI: ingestion.config.mongodbUri });
 });
 afterAll(async () => {
   await ingestion.close();

@@ -1,4 +1,4 @@
-import { execFile, exec } from 'node:child_process';
+import { execFile, execFileSync, exec } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -13,6 +13,42 @@ const shell = promisify(exec);
 const CHECKOUT = path.resolve(__dirname, '..', '..');
 const PORTS = [3000, 3001, 3002, 4000];
 const SERVICES = ['cron_service', 'ingestion_service', 'processor_service', 'reporting_service'];
+
+/**
+ * The fixed ports that answer a connection now, checked synchronously (in a child process) so the test can
+ * be declared skipped before jest runs it.
+ */
+function takenPortsNow(ports: number[]): number[] {
+  const script = `
+    const net = require('node:net');
+    Promise.all(${JSON.stringify(ports)}.map((port) => new Promise((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => { socket.destroy(); resolve(port); });
+      socket.once('error', () => resolve(undefined));
+    }))).then((taken) => process.stdout.write(JSON.stringify(taken.filter((p) => p !== undefined))));`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as number[];
+}
+
+function hasCurl(): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v curl'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why the test cannot run now, if it cannot: it needs the services' fixed ports (its pm2 daemon and
+ * state live in a stand-in folder of their own). Then it is reported as skipped with the reason (never
+ * as passed).
+ */
+function whyNotRunnable(): string | undefined {
+  const taken = takenPortsNow([...PORTS, 27017]);
+  if (!hasCurl()) return 'curl is not installed';
+  if (taken.length > 0) return `ports in use: ${taken.join(', ')}`;
+  return undefined;
+}
 
 function portInUse(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -58,18 +94,22 @@ function makeStandIn(): string {
 /**
  * The root `npm start` / `npm stop` on a stand-in for this checkout: the four services under pm2 (PM2_HOME in .data/pm2),
  * the in-memory MongoDB engine (no MONGODB_URI, nothing on 27017 here) and the suite's own Redis (never the
- * machine's shared one), under a Redis prefix of its own. It uses the services' fixed ports, so it is
- * skipped when any of them is taken (a running `npm start`, or another stack).
+ * machine's shared one), under a Redis prefix of its own. It uses the services' fixed ports, so when any
+ * of them is taken (a running `npm start`, or another stack) it is reported as skipped, with the reason in
+ * its name: never as passed.
  */
-describe('npm start / npm stop', () => {
-  let skipReason: string | undefined;
+const skipReason = whyNotRunnable();
+const describeWhenRunnable = skipReason ? describe.skip : describe;
+if (skipReason) console.warn(`npm start / npm stop: skipped (${skipReason})`);
+
+describeWhenRunnable(`npm start / npm stop${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   let started = false;
   const env: NodeJS.ProcessEnv = { ...process.env };
   let ROOT = '';
   let DATA = '';
   let pm2: Pm2;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     ROOT = makeStandIn();
     DATA = path.join(ROOT, '.data');
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the stand-in's own CommonJS script
@@ -77,14 +117,6 @@ describe('npm start / npm stop', () => {
     for (const name of ['MONGODB_URI', 'ADMIN_API_KEY', 'PORT', 'NODE_ENV', 'LOG_LEVEL']) delete env[name];
     env.REDIS_URL = process.env.TEST_REDIS_URL;
     env.REDIS_PREFIX = `t_start_${randomUUID().slice(0, 8)}`;
-    const taken = [];
-    for (const port of [...PORTS, 27017]) if (await portInUse(port)) taken.push(port);
-    const hasCurl = await shell('command -v curl').then(
-      () => true,
-      () => false,
-    );
-    if (!hasCurl) skipReason = 'curl is not installed';
-    else if (taken.length > 0) skipReason = `ports in use: ${taken.join(', ')}`;
   });
 
   afterAll(async () => {
@@ -93,10 +125,6 @@ describe('npm start / npm stop', () => {
   });
 
   it('when started with no MongoDB, then the printed curl gets 202, /stats shows it, and npm stop leaves nothing', async () => {
-    if (skipReason) {
-      console.warn(`skipped: ${skipReason}`);
-      return;
-    }
     started = true;
     const { stdout } = await run(process.execPath, ['scripts/start.js'], {
       cwd: ROOT,

@@ -2,12 +2,10 @@ import { Queue } from 'bullmq';
 import supertest from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import {
+  buildTestEnv,
   dropTestDatabase,
   insertTestSite,
   listenAppServer,
-  testMongoUri,
-  testRedisUrl,
-  uniqueTestNames,
   type TestSite,
 } from '@analytics/common/testing';
 import { startIngestion, type IngestionService } from '../../ingestion_service/src/service';
@@ -45,15 +43,7 @@ export const ADMIN_API_KEY = 'admin-key-for-tests-0123456789';
  * database, queue and prefix of their own: HTTP in, worker, HTTP out.
  */
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
-  const names = uniqueTestNames('system');
-  const env: Record<string, string> = {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'error',
-    REDIS_URL: testRedisUrl(),
-    MONGODB_URI: testMongoUri(names.database),
-    QUEUE_NAME: names.queueName,
-    REDIS_PREFIX: names.redisPrefix,
-  };
+  const env = buildTestEnv('system');
   const ingestion = await startIngestion(
     loadIngestionConfig({
       ...env,

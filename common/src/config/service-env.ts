@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { faultModeVariable, PROCESS_FAULTS, type ProcessFault } from '../faults';
 import type { LogLevel } from '../logger';
 import {
   LOG_LEVEL,
@@ -18,6 +19,7 @@ export interface BaseEnv {
   PORT: number;
   LOG_LEVEL: LogLevel;
   MONGODB_URI: string;
+  PROCESS_FAULT?: ProcessFault;
 }
 
 export interface BaseConfig {
@@ -25,6 +27,8 @@ export interface BaseConfig {
   port: number;
   logLevel: LogLevel;
   mongodbUri: string;
+  /** Test-only fault injection (refused when NODE_ENV=production); see PROCESS_FAULTS. */
+  processFault: ProcessFault | undefined;
 }
 
 /** What the services that share the events queue read. */
@@ -41,7 +45,13 @@ export interface QueueConfig {
 
 /** The schema keys of BaseEnv, with the service's own default port. */
 export function baseEnvKeys(defaultPort: number): Joi.PartialSchemaMap<BaseEnv> {
-  return { NODE_ENV, PORT: portVariable(defaultPort), LOG_LEVEL, MONGODB_URI };
+  return {
+    NODE_ENV,
+    PORT: portVariable(defaultPort),
+    LOG_LEVEL,
+    MONGODB_URI,
+    PROCESS_FAULT: faultModeVariable('PROCESS_FAULT', PROCESS_FAULTS),
+  };
 }
 
 export const QUEUE_ENV_KEYS: Joi.PartialSchemaMap<QueueEnv> = Object.freeze({
@@ -51,7 +61,13 @@ export const QUEUE_ENV_KEYS: Joi.PartialSchemaMap<QueueEnv> = Object.freeze({
 });
 
 export function baseConfig(e: BaseEnv): BaseConfig {
-  return { nodeEnv: e.NODE_ENV, port: e.PORT, logLevel: e.LOG_LEVEL, mongodbUri: e.MONGODB_URI };
+  return {
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    mongodbUri: e.MONGODB_URI,
+    processFault: e.PROCESS_FAULT,
+  };
 }
 
 export function queueConfig(e: QueueEnv): QueueConfig {

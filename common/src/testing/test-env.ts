@@ -38,3 +38,39 @@ export async function dropTestDatabase(connection: {
 }): Promise<void> {
   await connection.db?.dropDatabase().catch(() => undefined);
 }
+
+/** The servers a test environment points at (base URIs; the database is replaced by the test's own). */
+export interface TestServers {
+  redisUrl: string;
+  mongoUri: string;
+}
+
+/** The suite's redis-server and MongoDB, started by jest's global setup (or given by the caller). */
+export function suiteTestServers(): TestServers {
+  return { redisUrl: testRedisUrl(), mongoUri: required('TEST_MONGODB_URI') };
+}
+
+/**
+ * The one builder of a service's test environment: NODE_ENV=test, errors-only logs, PORT=0 (any free
+ * port: a service a test starts never takes its fixed default; a test that needs the URL passes a port from
+ * getFreePort), the given servers (default: the suite's) with a database, queue name and Redis prefix no
+ * other test uses; `overrides` replaces or adds any variable. Every service reads what it needs from it and ignores the rest, so one
+ * environment can be shared by several services of one test.
+ */
+export function buildTestEnv(
+  label: string,
+  overrides: Record<string, string> = {},
+  servers: TestServers = suiteTestServers(),
+): Record<string, string> {
+  const names = uniqueTestNames(label);
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'error',
+    PORT: '0',
+    REDIS_URL: servers.redisUrl,
+    MONGODB_URI: mongoUriWithDatabase(servers.mongoUri, names.database),
+    QUEUE_NAME: names.queueName,
+    REDIS_PREFIX: names.redisPrefix,
+    ...overrides,
+  };
+}

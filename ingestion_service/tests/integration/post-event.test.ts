@@ -11,6 +11,14 @@ afterAll(async () => {
   await h.close();
 });
 
+/** `date` as ISO-8601 local time at `offsetMinutes` east of UTC, with that offset (`+02:00`, `-05:30`). */
+function withOffset(date: Date, offsetMinutes: number): string {
+  const local = new Date(date.getTime() + offsetMinutes * 60_000).toISOString().slice(0, -1);
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  return `${local}${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
 describe('POST /event', () => {
   it('when a valid page view is sent with the header key, then 202 and the normalised event is enqueued', async () => {
     const before = (await h.enqueuedRequests()).length;
@@ -66,18 +74,17 @@ describe('POST /event', () => {
     expect(Date.parse(absent.timestamp)).toBeGreaterThanOrEqual(before - 5);
     expect(Date.parse(absent.timestamp)).toBeLessThanOrEqual(Date.now() + 5);
 
-    const local = new Date(Date.now() - 3_600_000);
-    const offset = local
-      .toISOString()
-      .replace(/T(\d{2})/, (_m, hh: string) => `T${String((Number(hh) + 2) % 24).padStart(2, '0')}`);
-    // Same instant written at +02:00 (valid except in the two hours before midnight, when the date also moves).
-    if (local.getUTCHours() < 22) {
+    // The same instant written with offsets on both sides of UTC, at any hour of the day: with +14:00 and
+    // -12:00 among them, at least one local date differs from the UTC date whatever the hour.
+    const instant = new Date(Date.now() - 3_600_000);
+    for (const offsetMinutes of [120, -330, 840, -720, 0]) {
+      const written = withOffset(instant, offsetMinutes);
       await h.http
         .post('/event')
         .set('x-api-key', h.site.writeKey)
-        .send(buildEvent(h.site.siteId, { timestamp: offset.replace('Z', '+02:00') }))
+        .send(buildEvent(h.site.siteId, { timestamp: written }))
         .expect(202);
-      expect((await h.enqueuedEvents()).at(-1)!.timestamp).toBe(local.toISOString());
+      expect((await h.enqueuedEvents()).at(-1)!.timestamp).toBe(instant.toISOString());
     }
   });
 

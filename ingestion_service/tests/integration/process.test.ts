@@ -1,12 +1,10 @@
 import { Queue } from 'bullmq';
 import {
+  buildTestEnv,
   getFreePort,
   insertTestSite,
   postJson,
   spawnService,
-  testMongoUri,
-  testRedisUrl,
-  uniqueTestNames,
   waitForReady,
   type ServiceProcess,
 } from '@analytics/common/testing';
@@ -18,16 +16,7 @@ const running: ServiceProcess[] = [];
 afterEach(() => running.splice(0).forEach((p) => p.kill()));
 
 async function baseEnv(): Promise<Record<string, string>> {
-  const names = uniqueTestNames('process');
-  return {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    PORT: String(await getFreePort()),
-    REDIS_URL: testRedisUrl(),
-    MONGODB_URI: testMongoUri(names.database),
-    QUEUE_NAME: names.queueName,
-    REDIS_PREFIX: names.redisPrefix,
-  };
+  return buildTestEnv('process', { LOG_LEVEL: 'warn', PORT: String(await getFreePort()) });
 }
 
 describe('ingestion_service start-up', () => {

@@ -48,6 +48,11 @@ describe('when Redis is frozen (SIGSTOP)', () => {
       checks: { redis: 'error', mongodb: 'ok' },
       runtime: expect.any(Object),
     });
+    // It cannot do its job (accept events), but the process answers.
+    const ready = await h.http.get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({ status: 'error', checks: { redis: 'error', mongodb: 'ok' } });
+    expect((await h.http.get('/health/live')).status).toBe(200);
 
     redis.resume();
     const accepted = await waitFor(async () => ((await send()).status === 202 ? true : undefined), {

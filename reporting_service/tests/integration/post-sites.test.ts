@@ -109,6 +109,15 @@ describe('GET /health', () => {
       runtime: expect.objectContaining({ rss_bytes: expect.any(Number) }),
     });
   });
+
+  it('when MongoDB answers, then /health/ready is 200 with the same check and /health/live 200', async () => {
+    const ready = await h.http.get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: 'ok', checks: { mongodb: 'ok' } });
+    const live = await h.http.get('/health/live');
+    expect(live.status).toBe(200);
+    expect(live.body).toEqual({ status: 'ok' });
+  });
 });
 
 interface CreatedSite {

@@ -5,11 +5,10 @@ import { Queue } from 'bullmq';
 import type mongoose from 'mongoose';
 import { connectMongo } from '@analytics/common';
 import {
+  buildTestEnv,
   dropTestDatabase,
   getFreePort,
-  uniqueTestNames,
   insertTestSite,
-  mongoUriWithDatabase,
   spawnService,
   startTestMongo,
   startTestRedis,
@@ -60,26 +59,25 @@ export class Cluster {
     });
     const external = process.env.TEST_MONGODB_URI;
     if (!external) this.mongoServer = await startTestMongo();
-    const uri = mongoUriWithDatabase(external ?? this.mongoServer!.uri, uniqueTestNames('faults').database);
-    this.env = {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      REDIS_URL: this.redis.url,
-      MONGODB_URI: uri,
-      QUEUE_NAME: 'fault-events',
-      REDIS_PREFIX: 'faults',
-      ADMIN_API_KEY,
-      RATE_LIMIT_IP_PER_MINUTE: '0',
-      RATE_LIMIT_SITE_PER_SECOND: '0',
-      SITE_REFRESH_INTERVAL_MS: '200',
-      // Short locks: a dead worker's jobs are taken over in seconds, so each case stays short.
-      WORKER_LOCK_DURATION_MS: '2000',
-      WORKER_STALLED_INTERVAL_MS: '1000',
-      WORKER_CONCURRENCY: '50',
-      MAX_BATCH_EVENTS: '200',
-      // A dead processor's unfinished write is settled by the next one after 3 s, not 30.
-      WRITE_ADOPT_AFTER_MS: '3000',
-    };
+    this.env = buildTestEnv(
+      'faults',
+      {
+        LOG_LEVEL: 'warn',
+        ADMIN_API_KEY,
+        RATE_LIMIT_IP_PER_MINUTE: '0',
+        RATE_LIMIT_SITE_PER_SECOND: '0',
+        SITE_REFRESH_INTERVAL_MS: '200',
+        // Short locks: a dead worker's jobs are taken over in seconds, so each case stays short.
+        WORKER_LOCK_DURATION_MS: '2000',
+        WORKER_STALLED_INTERVAL_MS: '1000',
+        WORKER_CONCURRENCY: '50',
+        MAX_BATCH_EVENTS: '200',
+        // A dead processor's unfinished write is settled by the next one after 3 s, not 30.
+        WRITE_ADOPT_AFTER_MS: '3000',
+      },
+      { redisUrl: this.redis.url, mongoUri: external ?? this.mongoServer!.uri },
+    );
+    const uri = this.env.MONGODB_URI!;
     this.mongo = await connectMongo(uri);
     this.site = await insertTestSite(this.mongo);
     this.queue = new Queue(this.env.QUEUE_NAME!, {
