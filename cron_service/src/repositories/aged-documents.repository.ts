@@ -1,5 +1,10 @@
 import type mongoose from 'mongoose';
-import { boundedMongo, getRawEventModel, getWriteManifestModel } from '@analytics/common';
+import {
+  boundedMongo,
+  getRawEventModel,
+  getWriteManifestModel,
+  MONGO_OPERATION_TIMEOUT_MS,
+} from '@analytics/common';
 import { getJobRunModel } from '../models/job-run.model';
 
 /** Raw events and job runs get MongoDB's default ObjectId; write manifests a string of their own. */
@@ -25,7 +30,10 @@ function agedDocuments(collection: mongoose.Collection, field: string): AgedDocu
       // The projection only saves bandwidth on MongoDB (the test engine ignores it); nothing relies on it.
       const docs = await boundedMongo(
         collection
-          .find({ [field]: { $lt: cutoff } }, { projection: { _id: 1 } })
+          .find(
+            { [field]: { $lt: cutoff } },
+            { projection: { _id: 1 }, maxTimeMS: MONGO_OPERATION_TIMEOUT_MS },
+          )
           .sort({ [field]: 1 })
           .limit(limit)
           .toArray(),
@@ -36,7 +44,9 @@ function agedDocuments(collection: mongoose.Collection, field: string): AgedDocu
       if (ids.length === 0) return 0;
       const result = await boundedMongo(
         // Untyped filter: the ids are ObjectIds or strings depending on the collection.
-        collection.deleteMany({ _id: { $in: ids }, [field]: { $lt: cutoff } } as Record<string, unknown>),
+        collection.deleteMany({ _id: { $in: ids }, [field]: { $lt: cutoff } } as Record<string, unknown>, {
+          maxTimeMS: MONGO_OPERATION_TIMEOUT_MS,
+        }),
       );
       return result.deletedCount;
     },

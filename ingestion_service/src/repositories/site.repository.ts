@@ -1,5 +1,5 @@
 import type mongoose from 'mongoose';
-import { getSiteModel } from '@analytics/common';
+import { getSiteModel, MONGO_OPERATION_TIMEOUT_MS } from '@analytics/common';
 
 export interface SiteKeyRecord {
   siteId: string;
@@ -16,7 +16,9 @@ export function createSiteRepository(connection: mongoose.Connection): SiteRepos
   const Site = getSiteModel(connection);
   return {
     async findChangedSince(since) {
-      const docs = await Site.find(since ? { updated_at: { $gte: since } } : {}).lean();
+      const docs = await Site.find(since ? { updated_at: { $gte: since } } : {})
+        .maxTimeMS(MONGO_OPERATION_TIMEOUT_MS)
+        .lean();
       return docs.map((doc) => ({
         siteId: doc.site_id,
         writeKeyHash: doc.write_key_hash,

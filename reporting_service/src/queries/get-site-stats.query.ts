@@ -1,5 +1,10 @@
 import type mongoose from 'mongoose';
-import { boundedMongo, getRollupModel, type RollupPeriod } from '@analytics/common';
+import {
+  boundedMongo,
+  getRollupModel,
+  MONGO_OPERATION_TIMEOUT_MS,
+  type RollupPeriod,
+} from '@analytics/common';
 
 /** At most this many paths in `top_paths`. */
 export const TOP_PATHS_LIMIT = 10;
@@ -53,6 +58,7 @@ export async function getSiteStats(
   const [result] = await boundedMongo(
     getRollupModel(connection)
       .aggregate<FacetResult>(buildSiteStatsPipeline(siteId, period, buckets))
+      .option({ maxTimeMS: MONGO_OPERATION_TIMEOUT_MS })
       .exec(),
   );
   return {

@@ -1,5 +1,11 @@
 import type mongoose from 'mongoose';
-import { AppError, boundedMongo, getSiteModel, type SiteDocument } from '@analytics/common';
+import {
+  AppError,
+  boundedMongo,
+  getSiteModel,
+  MONGO_OPERATION_TIMEOUT_MS,
+  type SiteDocument,
+} from '@analytics/common';
 
 export interface SiteRepository {
   /** Inserts a site; a taken site_id is a 409 AppError. */
@@ -36,16 +42,24 @@ export function createSiteRepository(connection: mongoose.Connection): SiteRepos
       }
     },
     async findById(siteId) {
-      const doc = await boundedMongo(Site.findOne({ site_id: siteId }).lean().exec());
+      const doc = await boundedMongo(
+        Site.findOne({ site_id: siteId }).maxTimeMS(MONGO_OPERATION_TIMEOUT_MS).lean().exec(),
+      );
       return doc ?? undefined;
     },
     async findByReadKeyHash(readKeyHash) {
-      const doc = await boundedMongo(Site.findOne({ read_key_hash: readKeyHash }).lean().exec());
+      const doc = await boundedMongo(
+        Site.findOne({ read_key_hash: readKeyHash }).maxTimeMS(MONGO_OPERATION_TIMEOUT_MS).lean().exec(),
+      );
       return doc ?? undefined;
     },
     async replaceKeyHashes(siteId, hashes, updatedAt) {
       const result = await boundedMongo(
-        Site.collection.updateOne({ site_id: siteId }, { $set: { ...hashes, updated_at: updatedAt } }),
+        Site.collection.updateOne(
+          { site_id: siteId },
+          { $set: { ...hashes, updated_at: updatedAt } },
+          { maxTimeMS: MONGO_OPERATION_TIMEOUT_MS },
+        ),
       );
       return result.matchedCount === 1;
     },
