@@ -1,4 +1,4 @@
-/** One jest run for every package; see common/src/testing for the servers the global setup starts. */
+/** One jest run for every package; see testkit/src for the servers the global setup starts. */
 const swc = [
   '@swc/jest',
   {
@@ -14,13 +14,13 @@ module.exports = {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@analytics/common$': '<rootDir>/common/src/index.ts',
-    '^@analytics/common/testing$': '<rootDir>/common/src/testing/index.ts',
+    '^@analytics/testkit$': '<rootDir>/testkit/src/index.ts',
   },
   testMatch: ['<rootDir>/*/tests/**/*.test.ts', '<rootDir>/tests/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/tests/faults/', '<rootDir>/tests/soak/'],
-  setupFilesAfterEnv: ['<rootDir>/common/src/testing/jest-quiet-logs.ts'],
-  globalSetup: '<rootDir>/common/src/testing/jest-global-setup.ts',
-  globalTeardown: '<rootDir>/common/src/testing/jest-global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/testkit/src/jest-quiet-logs.ts'],
+  globalSetup: '<rootDir>/testkit/src/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/testkit/src/jest-global-teardown.ts',
   testTimeout: 30_000,
   // The test MongoDB engine is single-process; two workers keep it (and a 2-core machine) responsive.
   maxWorkers: 2,

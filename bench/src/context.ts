@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type mongoose from 'mongoose';
 import { connectMongo } from '@analytics/common';
-import { getFreePort, insertTestSite, mongoUriWithDatabase } from '@analytics/common/testing';
+import { getFreePort, insertTestSite, mongoUriWithDatabase } from '@analytics/testkit';
 import type { BenchSite } from './fixtures';
 import {
   closedLoop,

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Redis } from 'ioredis';
-import { startTestMongo, startTestRedis, type ChildServer } from '@analytics/common/testing';
+import { startTestMongo, startTestRedis, type ChildServer } from '@analytics/testkit';
 import { FULL, QUICK, type BenchContext } from './context';
 import type { RunResult } from './results';
 import { Cleanup, killLeftovers, RssSampler, trackPid } from './support/processes';

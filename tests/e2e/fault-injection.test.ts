@@ -1,6 +1,6 @@
 import supertest from 'supertest';
 import { ConfigError, JOBS, type IngestEventsJob } from '@analytics/common';
-import { getFreePort, spawnService, waitFor } from '@analytics/common/testing';
+import { getFreePort, spawnService, waitFor } from '@analytics/testkit';
 import { loadConfig as loadIngestionConfig } from '../../ingestion_service/src/config';
 import { loadConfig as loadProcessorConfig } from '../../processor_service/src/config';
 import { loadConfig as loadCronConfig } from '../../cron_service/src/config';

@@ -5,7 +5,7 @@ import {
   spawnService,
   waitForReady,
   type ServiceProcess,
-} from '@analytics/common/testing';
+} from '@analytics/testkit';
 
 // These run the built services (dist/) as real processes: `npm test` builds first.
 const running: ServiceProcess[] = [];

@@ -6,7 +6,7 @@ import {
   waitForReady,
   type ServiceProcess,
   type TestSite,
-} from '@analytics/common/testing';
+} from '@analytics/testkit';
 import { expectedStats, type SentEvent } from '../support/ground-truth';
 import { duplicateRawEvents, rollupDifferences, waitForDrain } from '../support/recount';
 import { startSystem, type TestSystem } from '../support/system';

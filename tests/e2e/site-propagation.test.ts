@@ -1,4 +1,4 @@
-import { waitFor } from '@analytics/common/testing';
+import { waitFor } from '@analytics/testkit';
 import {
   startIngestionHarness,
   type IngestionHarness,

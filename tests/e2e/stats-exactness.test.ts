@@ -2,7 +2,7 @@ import { getRawEventModel } from '@analytics/common';
 import { dayRangeMs, expectedStats, type SentEvent } from '../support/ground-truth';
 import { duplicateRawEvents, rollupDifferences, waitForDrain } from '../support/recount';
 import { ADMIN_API_KEY, startSystem, type TestSystem } from '../support/system';
-import type { TestSite } from '@analytics/common/testing';
+import type { TestSite } from '@analytics/testkit';
 
 const DAY_MS = 86_400_000;
 const today = new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS);

@@ -1,4 +1,4 @@
-import { postJson, waitFor } from '@analytics/common/testing';
+import { postJson, waitFor } from '@analytics/testkit';
 import { waitForDrain } from '../support/recount';
 import { Cluster } from './support/cluster';
 import { checkLedger, Ledger, makeEvents } from './support/ledger';

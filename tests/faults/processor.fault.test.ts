@@ -1,5 +1,5 @@
 import { JOBS, type IngestEventsJob } from '@analytics/common';
-import { waitFor } from '@analytics/common/testing';
+import { waitFor } from '@analytics/testkit';
 import { waitForDrain } from '../support/recount';
 import { Cluster } from './support/cluster';
 import { checkLedger, Ledger, makeEvents } from './support/ledger';

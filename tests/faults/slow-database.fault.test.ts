@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { waitFor } from '@analytics/common/testing';
+import { waitFor } from '@analytics/testkit';
 import { waitForDrain } from '../support/recount';
 import { Cluster, type RunningService } from './support/cluster';
 import { checkLedger, Ledger, makeEvents } from './support/ledger';

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type mongoose from 'mongoose';
 import { getRawEventModel, getRollupModel, rollupId } from '@analytics/common';
-import { waitFor } from '@analytics/common/testing';
+import { waitFor } from '@analytics/testkit';
 
 /** Waits (bounded) until no job is waiting, active or delayed. */
 export async function waitForDrain(queue: Queue, timeoutMs = 20_000): Promise<void> {

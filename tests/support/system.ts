@@ -7,7 +7,7 @@ import {
   insertTestSite,
   listenAppServer,
   type TestSite,
-} from '@analytics/common/testing';
+} from '@analytics/testkit';
 import { startIngestion, type IngestionService } from '../../ingestion_service/src/service';
 import { loadConfig as loadIngestionConfig } from '../../ingestion_service/src/config';
 import { startProcessor, type ProcessorService } from '../../processor_service/src/service';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { REPO_ROOT } from '@analytics/common/testing';
+import { REPO_ROOT } from '@analytics/testkit';
 
 export { REPO_ROOT };
 

@@ -1,6 +1,6 @@
 import express from 'express';
 import supertest from 'supertest';
-import { listenAppServer, type ListeningAppServer } from '@analytics/common/testing';
+import { listenAppServer, type ListeningAppServer } from '@analytics/testkit';
 
 describe('createAppServer', () => {
   let listening: ListeningAppServer | undefined;

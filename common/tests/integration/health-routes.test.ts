@@ -1,6 +1,6 @@
 import supertest from 'supertest';
 import { createHealthApp, markNotReady, type HealthChecks } from '@analytics/common';
-import { listenAppServer, type ListeningAppServer } from '@analytics/common/testing';
+import { listenAppServer, type ListeningAppServer } from '@analytics/testkit';
 
 const ok = () => Promise.resolve();
 const failing = () => Promise.reject(new Error('connection refused'));

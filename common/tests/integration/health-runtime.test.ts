@@ -1,6 +1,6 @@
 import supertest from 'supertest';
 import { createHealthApp, delayMs, runtimeFigures } from '@analytics/common';
-import { listenAppServer, type ListeningAppServer } from '@analytics/common/testing';
+import { listenAppServer, type ListeningAppServer } from '@analytics/testkit';
 
 const RUNTIME_FIGURES = [
   'rss_bytes',

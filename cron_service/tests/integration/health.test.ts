@@ -1,5 +1,5 @@
 import supertest from 'supertest';
-import { waitFor } from '@analytics/common/testing';
+import { waitFor } from '@analytics/testkit';
 import { CronHarness, cronTestEnv } from '../fixtures/cron-harness';
 
 describe('GET /health on the cron service', () => {

@@ -7,7 +7,7 @@ import {
   spawnService,
   waitForReady,
   type ServiceProcess,
-} from '@analytics/common/testing';
+} from '@analytics/testkit';
 import {
   createRawEventRepository,
   toRawEventDocument,

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DAY_MS, getRawEventModel } from '@analytics/common';
-import { startTestRedis, type TestRedis } from '@analytics/common/testing';
+import { startTestRedis, type TestRedis } from '@analytics/testkit';
 import { CronHarness, cronTestEnv } from '../fixtures/cron-harness';
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

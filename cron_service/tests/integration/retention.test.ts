@@ -6,7 +6,7 @@ import {
   getRollupModel,
   type TrackedEvent,
 } from '@analytics/common';
-import type { TestSite } from '@analytics/common/testing';
+import type { TestSite } from '@analytics/testkit';
 import { toRawEventDocument } from '../../../processor_service/src/repositories/raw-event.repository';
 import { createEventStore } from '../../../processor_service/src/services/event-store.service';
 import { waitForDrain } from '../../../tests/support/recount';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitFor } from '@analytics/common/testing';
+import { waitFor } from '@analytics/testkit';
 import { CronHarness, cronTestEnv } from '../fixtures/cron-harness';
 
 /** The slot (ms) a scheduled run belongs to, from its BullMQ job id `repeat:<job>:<slot>`. */

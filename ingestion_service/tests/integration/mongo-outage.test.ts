@@ -1,4 +1,4 @@
-import { mongoUriWithDatabase, startTestMongo, type TestMongo } from '@analytics/common/testing';
+import { mongoUriWithDatabase, startTestMongo, type TestMongo } from '@analytics/testkit';
 import { buildEvent } from '../fixtures/events';
 import { startIngestionHarness, type IngestionHarness } from '../fixtures/ingestion-harness';
 

@@ -217,7 +217,7 @@ describe('POST /event', () => {
     });
 
     it('when the key of another site is sent, then 401 naming site_id', async () => {
-      const { insertTestSite } = await import('@analytics/common/testing');
+      const { insertTestSite } = await import('@analytics/testkit');
       const other = await insertTestSite(h.service.mongo);
       await h.service.sites.refresh();
       const res = await h.http
@@ -238,7 +238,7 @@ describe('POST /event', () => {
     });
 
     it('when a site key is replaced after use, then the old key is refused and the new one accepted', async () => {
-      const { insertTestSite } = await import('@analytics/common/testing');
+      const { insertTestSite } = await import('@analytics/testkit');
       const { getSiteModel, newSiteKeys } = await import('@analytics/common');
       const site = await insertTestSite(h.service.mongo);
       await h.service.sites.refresh();

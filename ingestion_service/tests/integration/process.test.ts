@@ -7,7 +7,7 @@ import {
   spawnService,
   waitForReady,
   type ServiceProcess,
-} from '@analytics/common/testing';
+} from '@analytics/testkit';
 import { connectMongo, requestsOf, type IngestEventsJob } from '@analytics/common';
 import { buildEvent } from '../fixtures/events';
 

@@ -1,4 +1,4 @@
-import { startTestRedis, waitFor, type TestRedis } from '@analytics/common/testing';
+import { startTestRedis, waitFor, type TestRedis } from '@analytics/testkit';
 import { buildEvent } from '../fixtures/events';
 import { expectErrorBody } from '../../../tests/support/error-body';
 import { startIngestionHarness, type IngestionHarness } from '../fixtures/ingestion-harness';

@@ -7,7 +7,7 @@ import {
   type RawEventDocument,
   type TrackedEvent,
 } from '@analytics/common';
-import { dropTestDatabase, testMongoUri, uniqueTestNames } from '@analytics/common/testing';
+import { dropTestDatabase, testMongoUri, uniqueTestNames } from '@analytics/testkit';
 import type mongoose from 'mongoose';
 import { createRawEventRepository, toRawEventDocument } from '../../src/repositories/raw-event.repository';
 import { createEventStore, type EventStore } from '../../src/services/event-store.service';

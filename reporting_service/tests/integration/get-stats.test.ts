@@ -1,5 +1,5 @@
 import { expectErrorBody } from '../../../tests/support/error-body';
-import { insertTestSite, type TestSite } from '@analytics/common/testing';
+import { insertTestSite, type TestSite } from '@analytics/testkit';
 import { startReportingHarness, type ReportingHarness } from '../fixtures/reporting-harness';
 
 const ADMIN_API_KEY = 'admin-key-for-tests-0123456789';

@@ -17,7 +17,7 @@ import {
   type TestMongo,
   type TestRedis,
   type TestSite,
-} from '@analytics/common/testing';
+} from '@analytics/testkit';
 
 export type ServiceName = 'ingestion_service' | 'processor_service' | 'reporting_service';
 

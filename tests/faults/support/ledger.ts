@@ -1,5 +1,5 @@
 import { getRawEventModel } from '@analytics/common';
-import { postJson, type PostResult } from '@analytics/common/testing';
+import { postJson, type PostResult } from '@analytics/testkit';
 import type mongoose from 'mongoose';
 import { duplicateRawEvents, rollupDifferences } from '../../support/recount';
 

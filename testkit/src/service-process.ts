@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-/** The root of the repository (common/src/testing → three levels up, also from common/dist/testing). */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The root of the repository (testkit/src → two levels up, also from testkit/dist). */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 export interface ServiceProcess {
   pid: number;

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { Express } from 'express';
-import { createAppServer } from '../http/app-server';
+import { createAppServer } from '@analytics/common';
 
 export interface ListeningAppServer {
   /** Listening on a free loopback port: hand it to supertest, which then reuses it for every request. */

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type mongoose from 'mongoose';
-import { newSiteKeys } from '../keys';
-import { getSiteModel } from '../models/site.model';
+import { getSiteModel, newSiteKeys } from '@analytics/common';
 
 export interface TestSite {
   siteId: string;
