@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import { loadConfigOrExit } from './config/load-config';
-import type { ProcessFault } from './faults';
+import type { ProcessFault } from './config/fault-variables';
 import { createAppServer } from './http/app-server';
 import { answerClientErrorsWithJson } from './http/client-errors';
 import { markNotReady } from './http/health';

@@ -10,7 +10,7 @@ import { createCronJobs, CRON_JOB_NAMES, isCronJobName } from './jobs';
 import type { JobRunDocument } from './models/job-run.model';
 import { createJobRunRepository } from './repositories/job-run.repository';
 import { JobRunError, JobRunner } from './services/job-runner.service';
-import { instanceName } from './services/instance-name';
+import { instanceName } from './services/instance-name.service';
 
 /**
  * `npm run job -- <name>`: runs one job now, in this process (no cron service or Redis needed), records

@@ -1,4 +1,4 @@
-import { Queue, UnrecoverableError, Worker, type Job, type JobSchedulerTemplateOptions } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { Express } from 'express';
 import type { Redis } from 'ioredis';
 import type mongoose from 'mongoose';
@@ -10,11 +10,9 @@ import {
   createRedisConnection,
   errorMeta,
   logger,
-  onRedisReconnect,
   pingMongo,
   pingRedis,
   redactUri,
-  runWithContext,
   StartupError,
   waitForRedisReady,
   withTimeout,
@@ -22,24 +20,17 @@ import {
   type ShutdownStep,
 } from '@analytics/common';
 import { cronQueueName, type CronConfig } from './config';
-import { createCronJobs, isCronJobName, JobInterruptedError, type CronJob } from './jobs';
+import { createCronJobs, JobInterruptedError, type CronJob } from './jobs';
+import { createCronJobProcessor } from './processors/cron-job.processor';
+import {
+  REDIS_START_WAIT_MS,
+  rewriteSchedulesOnReconnect,
+  scheduleJobs,
+} from './repositories/job-schedule.repository';
 import { createJobRunRepository } from './repositories/job-run.repository';
 import { createJobHealth, type JobHealth } from './services/job-health.service';
-import { instanceName } from './services/instance-name';
+import { instanceName } from './services/instance-name.service';
 import { JobRunner } from './services/job-runner.service';
-
-/** Redis must answer within this at start: the schedules are written to it before anything runs. */
-const REDIS_START_WAIT_MS = 5000;
-
-/**
- * Every scheduled job: one attempt (a failed tick is recorded, and the next tick runs anyway), and a
- * bounded history in Redis (job_runs in MongoDB is the record that matters).
- */
-const SCHEDULED_JOB_OPTIONS: JobSchedulerTemplateOptions = Object.freeze({
-  attempts: 1,
-  removeOnComplete: { count: 100 },
-  removeOnFail: { count: 500 },
-});
 
 export interface CronService {
   app: Express;
@@ -55,49 +46,6 @@ export interface CronService {
 export interface CronOptions {
   /** The clock of the retention cutoff and of /health (tests move it). */
   now?: () => Date;
-}
-
-/**
- * Writes (or updates) one BullMQ job scheduler per job, keyed by the job's name. The schedules live in
- * Redis: a restart keeps their slots, and every cron instance upserting the same ids shares them, so each
- * tick is one BullMQ job, which one worker takes. Schedulers of jobs that no longer exist are removed.
- */
-export async function scheduleJobs(queue: Queue, jobs: readonly CronJob[]): Promise<void> {
-  for (const job of jobs) {
-    await queue.upsertJobScheduler(
-      job.name,
-      { every: job.intervalMs },
-      { name: job.name, data: {}, opts: SCHEDULED_JOB_OPTIONS },
-    );
-  }
-  const known = new Set<string>(jobs.map((job) => job.name));
-  for (const scheduler of await queue.getJobSchedulers()) {
-    if (!known.has(scheduler.key)) {
-      await queue.removeJobScheduler(scheduler.key);
-      logger.warn('removed the schedule of an unknown job', { scheduler: scheduler.key });
-    }
-  }
-}
-
-/**
- * A Redis that comes back without its data (no AOF, a flushed or a replaced server) has lost the
- * schedules, and no job would run again until cron restarts. So they are written again whenever the
- * connection comes back; an upsert keeps an existing schedule's slot, so nothing runs early.
- */
-function rewriteSchedulesOnReconnect(redis: Redis, queue: Queue, jobs: readonly CronJob[]): void {
-  onRedisReconnect(redis, () => {
-    withTimeout(scheduleJobs(queue, jobs), REDIS_START_WAIT_MS, 'rewriting the schedules')
-      .then(() => logger.info('cron schedules written again after Redis came back'))
-      .catch((error: unknown) =>
-        logger.warn('could not write the schedules again after Redis came back', errorMeta(error)),
-      );
-  });
-}
-
-/** True when another BullMQ job of the same name is active (a previous tick still running). */
-async function anotherRunActive(queue: Queue, job: Job): Promise<boolean> {
-  const active = await queue.getJobs(['active']);
-  return active.some((other) => other.name === job.name && other.id !== job.id);
 }
 
 /**
@@ -147,22 +95,7 @@ export async function startCron(
   });
   const worker = new Worker(
     cronQueueName(config),
-    async (job: Job) => {
-      const definition = isCronJobName(job.name) ? jobs[job.name] : undefined;
-      if (!definition) throw new UnrecoverableError(`unknown job name "${job.name}"`);
-      return runWithContext({ jobId: job.id }, async () => {
-        if (definition.exclusive && (await anotherRunActive(queue, job))) {
-          logger.info('tick skipped: the previous run is still going', { job: job.name });
-          return { skipped: true };
-        }
-        const run = await runner.run(definition, {
-          trigger: 'schedule',
-          queueJobId: job.id,
-          signal: stopping.signal,
-        });
-        return { removed: run.removed, batches: run.batches };
-      });
-    },
+    createCronJobProcessor({ jobs, queue, runner, signal: stopping.signal }),
     {
       connection: workerRedis,
       prefix: config.redis.prefix,

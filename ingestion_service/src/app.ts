@@ -12,13 +12,13 @@ import {
 } from '@analytics/common';
 import type { IngestionConfig } from './config';
 import { createEventController } from './controllers/event.controller';
-import { injectFaults } from './middlewares/fault-injection';
+import { injectFaults } from './faults';
 import type { EventQueue } from './repositories/event-queue.repository';
 import { createEventRouter } from './routes/event.route';
 import { EventIntake } from './services/event-intake.service';
-import { GroupCommit } from './services/group-commit';
-import { RateLimits } from './services/rate-limits';
-import type { SiteKeyCache } from './services/site-key-cache';
+import { GroupCommit } from './services/group-commit.service';
+import { RateLimits } from './services/rate-limit.service';
+import type { SiteKeyCache } from './services/site-key-cache.service';
 
 export interface IngestionDeps {
   config: Readonly<IngestionConfig>;

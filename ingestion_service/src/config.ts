@@ -5,7 +5,6 @@ import {
   baseConfig,
   type BaseEnv,
   baseEnvKeys,
-  EVENT_LIMITS,
   faultModeVariable,
   faultShareVariable,
   freezeDeep,
@@ -18,6 +17,7 @@ import {
   TRUST_PROXY,
   type TrustProxySetting,
 } from '@analytics/common';
+import { EVENT_LIMITS } from './validations/event-fields.validation';
 
 export const SERVICE_NAME = 'ingestion_service';
 export const SERVICE_DIR = path.resolve(__dirname, '..');

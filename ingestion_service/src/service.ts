@@ -17,7 +17,7 @@ import { createApp } from './app';
 import type { IngestionConfig } from './config';
 import { createEventQueue, type EventQueue } from './repositories/event-queue.repository';
 import { createSiteRepository } from './repositories/site.repository';
-import { SiteKeyCache } from './services/site-key-cache';
+import { SiteKeyCache } from './services/site-key-cache.service';
 
 const REDIS_START_WAIT_MS = 3000;
 

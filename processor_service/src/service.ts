@@ -17,13 +17,13 @@ import {
 } from '@analytics/common';
 import type { ProcessorConfig } from './config';
 import { createEventProcessor } from './processors/event.processor';
-import { AdaptiveBatchLimit } from './services/adaptive-batch-limit';
-import { BacklogWatch } from './services/backlog-watch';
-import { BatchWriter } from './services/batch-writer';
+import { AdaptiveBatchLimit } from './services/adaptive-batch-limit.service';
+import { BacklogWatch } from './services/backlog-watch.service';
+import { GroupCommit } from './services/group-commit.service';
 import { createEventStore } from './services/event-store.service';
-import { DatabaseBackoff } from './services/database-backoff';
-import { createProcessorFaults } from './services/faults';
-import { WorkerSupervisor } from './services/worker-supervisor';
+import { DatabaseBackoff } from './services/database-backoff.service';
+import { createProcessorFaults } from './faults';
+import { WorkerSupervisor } from './services/worker-supervisor.service';
 
 export interface ProcessorService {
   app: Express;
@@ -61,11 +61,11 @@ export async function queueFigures(queue: Queue): Promise<QueueFigures> {
 /** Connects MongoDB and Redis, starts the worker and builds the health app; index.ts and tests start here. */
 export async function startProcessor(config: Readonly<ProcessorConfig>): Promise<ProcessorService> {
   const faults = createProcessorFaults(config);
-  faults.atStart();
+  faults?.atStart();
   const mongo = await connectMongoAtStart(config.mongodbUri, 'processor_service');
   const store = createEventStore(mongo, {
     adoptAfterMs: config.worker.adoptAfterMs,
-    afterRawWrite: faults.afterRawWrite,
+    afterRawWrite: faults?.afterRawWrite,
   });
 
   // The worker's blocking connection waits through reconnects; the queue's one serves /health.
@@ -78,9 +78,9 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
     max: config.worker.maxBatchEvents,
     targetMs: config.worker.writeTargetMs,
   });
-  const writer = new BatchWriter<RawEventDocument>(
+  const writer = new GroupCommit<RawEventDocument>(
     async (docs) => {
-      await faults.beforeBatch();
+      if (faults) await faults.beforeBatch();
       const result = await store.store(docs);
       backoff.succeeded();
       return result;
@@ -147,7 +147,7 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
       // Lets the jobs in hand finish (their batch write included) and takes no new ones.
       { name: 'worker', close: () => supervisor.close() },
       { name: 'backlog watch', close: async () => backlog.stop() },
-      { name: 'batch writer', close: () => writer.whenIdle() },
+      { name: 'group commit', close: () => writer.whenIdle() },
       { name: 'queue', close: () => queue.close() },
       { name: 'redis', close: () => closeRedis(redis) },
       { name: 'mongodb', close: () => closeMongo(mongo) },

@@ -5,11 +5,12 @@ import { errorHandler, healthRoutes, notFound, pingMongo, requestContext } from 
 import type { ReportingConfig } from './config';
 import { createSiteController } from './controllers/site.controller';
 import { createStatsController } from './controllers/stats.controller';
-import { requireReader } from './middlewares/read-auth';
+import { requireReader } from './middlewares/read-auth.middleware';
 import { createStatsRouter } from './routes/stats.route';
-import { requireAdmin } from './middlewares/admin-auth';
+import { requireAdmin } from './middlewares/admin-auth.middleware';
 import { createSiteRepository } from './repositories/site.repository';
 import { createSiteRouter } from './routes/site.route';
+import { createStatsService } from './services/stats.service';
 
 export interface ReportingDeps {
   config: Readonly<ReportingConfig>;
@@ -32,7 +33,7 @@ export function createApp(deps: ReportingDeps): Express {
   app.use(createSiteRouter(createSiteController(sites), requireAdmin(deps.config.adminApiKey)));
   app.use(
     createStatsRouter(
-      createStatsController(sites, deps.mongo, deps.now),
+      createStatsController(createStatsService(sites, deps.mongo, deps.now)),
       requireReader(sites, deps.config.adminApiKey),
     ),
   );

@@ -21,7 +21,7 @@ import { loadBuilt } from '../support/built';
 import { WorkerHostClient } from '../support/worker-host';
 
 type QueryModule = typeof import('../../../reporting_service/src/queries/get-site-stats.query');
-type WindowModule = typeof import('../../../reporting_service/src/services/stats-window');
+type WindowModule = typeof import('../../../reporting_service/src/services/stats-window.service');
 
 /** 10 paths × 3 hours and 20 users × 3 hours: every combination appears within the first 60 events. */
 const HOURS = 3;

@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { faultModeVariable, PROCESS_FAULTS, type ProcessFault } from '../faults';
+import { faultModeVariable, PROCESS_FAULTS, type ProcessFault } from '../config/fault-variables';
 import type { LogLevel } from '../logger';
 import {
   LOG_LEVEL,

@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import { announceFault, type ProcessFault } from '../faults';
+import { announceFault, type ProcessFault } from '../config/fault-variables';
 import { requestContext } from './request-context';
 
 /** Where PROCESS_FAULT is triggered; the route exists only while the fault is configured. */

@@ -83,3 +83,8 @@ export function writeTokenId(token: WriteToken): string {
 export function eventKey(siteId: string, eventId: string): string {
   return `${siteId}\u0000${eventId}`;
 }
+
+/** `eventKey` of a document or event. */
+export function eventKeyOf(doc: { site_id: string; event_id: string }): string {
+  return eventKey(doc.site_id, doc.event_id);
+}

@@ -1,5 +1,10 @@
 import Joi from 'joi';
-import { EVENT_ID_PATTERN, EVENT_LIMITS, SITE_ID_PATTERN, type PropValue } from '../events/event-fields';
+import {
+  EVENT_ID_PATTERN,
+  MAX_EVENTS_PER_REQUEST,
+  SITE_ID_PATTERN,
+  type PropValue,
+} from '../events/event-identity';
 import { JOBS } from './names';
 
 /** One event as ingestion accepted and normalised it: alias resolved, id assigned, time in UTC. */
@@ -42,7 +47,7 @@ export function requestsOf(job: IngestEventsJob): AcceptedRequest[] {
 }
 
 /** Most events one job holds; a request is never split, and one request holds at most a batch. */
-export const JOB_MAX_EVENTS = EVENT_LIMITS.batchMaxEvents;
+export const JOB_MAX_EVENTS = MAX_EVENTS_PER_REQUEST;
 
 /** Every job name with its payload type: producer and consumer agree through this map. */
 export interface JobPayloads {

@@ -1,4 +1,4 @@
-import type { CronJob } from './cron-job';
+import type { CronJob } from './cron-job.types';
 
 /**
  * Does nothing but get recorded: a fresh heartbeat run in job_runs proves that the schedule fires, a

@@ -3,7 +3,7 @@ import { DAY_MS, logger, startOfHour } from '@analytics/common';
 import type { CronConfig } from '../config';
 import { jobRunsByAge, rawEventsByAge, writeManifestsByAge } from '../repositories/aged-documents.repository';
 import { deleteOlderThan } from '../services/batched-delete.service';
-import type { CronJob } from './cron-job';
+import type { CronJob } from './cron-job.types';
 
 export interface RetentionJobDeps {
   mongo: mongoose.Connection;

@@ -1,4 +1,4 @@
-import type { CronJob } from '../jobs/cron-job';
+import type { CronJob } from '../jobs/cron-job.types';
 import type { JobRunDocument } from '../models/job-run.model';
 import type { JobRunRepository } from '../repositories/job-run.repository';
 

@@ -1,5 +1,5 @@
 import { errorMeta, logger } from '@analytics/common';
-import type { CronJob, JobResult } from '../jobs/cron-job';
+import type { CronJob, JobResult } from '../jobs/cron-job.types';
 import type { JobRunDocument, JobTrigger } from '../models/job-run.model';
 import type { JobRunRepository } from '../repositories/job-run.repository';
 

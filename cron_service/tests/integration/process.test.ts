@@ -1,17 +1,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { DAY_MS, getRawEventModel, type TrackedEvent } from '@analytics/common';
-import {
-  getFreePort,
-  REPO_ROOT,
-  spawnService,
-  waitForReady,
-  type ServiceProcess,
-} from '@analytics/testkit';
-import {
-  createRawEventRepository,
-  toRawEventDocument,
-} from '../../../processor_service/src/repositories/raw-event.repository';
+import { getFreePort, REPO_ROOT, spawnService, waitForReady, type ServiceProcess } from '@analytics/testkit';
+import { createRawEventRepository } from '../../../processor_service/src/repositories/raw-event.repository';
+import { toRawEventDocument } from '../../../processor_service/src/services/raw-event-document.service';
 import { CronHarness, cronTestEnv } from '../fixtures/cron-harness';
 
 // These run the built service and CLI (dist/) as real processes: `npm test` builds first.

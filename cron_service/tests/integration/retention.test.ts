@@ -7,7 +7,7 @@ import {
   type TrackedEvent,
 } from '@analytics/common';
 import type { TestSite } from '@analytics/testkit';
-import { toRawEventDocument } from '../../../processor_service/src/repositories/raw-event.repository';
+import { toRawEventDocument } from '../../../processor_service/src/services/raw-event-document.service';
 import { createEventStore } from '../../../processor_service/src/services/event-store.service';
 import { waitForDrain } from '../../../tests/support/recount';
 import { startSystem, type TestSystem } from '../../../tests/support/system';

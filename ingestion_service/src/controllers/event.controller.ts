@@ -1,8 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { getRequestId } from '@analytics/common';
 import type { EventIntake, IntakeRequest } from '../services/event-intake.service';
-import type { CommitReceipt } from '../services/group-commit';
-import { clientAddressKey } from '../services/rate-limits';
+import type { CommitReceipt } from '../services/group-commit.service';
+import { clientAddressKey } from '../services/rate-limit.service';
 
 function intakeRequest(req: Request, res: Response): IntakeRequest {
   return {

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import {
   AppError,
-  canonicalEventType,
   rejectOwnProtoKeys,
   setContextValue,
-  statisticPath,
   invalidFields,
   validateWith,
   type TrackedEvent,
 } from '@analytics/common';
-import type { CommitReceipt, GroupCommit } from './group-commit';
-import type { SiteKeyCache } from './site-key-cache';
+import type { CommitReceipt, GroupCommit } from './group-commit.service';
+import { canonicalEventType, statisticPath } from '../validations/event-fields.validation';
+import type { SiteKeyCache } from './site-key-cache.service';
 import {
   batchSchema,
   singleEventSchema,

@@ -1,19 +1,16 @@
 import Joi from 'joi';
+import { PAGE_VIEW, siteIdRule, type ErrorDetail, type PropValue } from '@analytics/common';
 import {
   EVENT_LIMITS,
-  PAGE_VIEW,
   EVENT_TYPE_ALIASES,
   eventIdRule,
   eventTypeRule,
-  parseIsoTimestamp,
   pathRule,
   propsRule,
   referrerRule,
-  siteIdRule,
   userIdRule,
-  type ErrorDetail,
-  type PropValue,
-} from '@analytics/common';
+} from './event-fields.validation';
+import { parseIsoTimestamp } from './timestamp.validation';
 
 /** One event as a client sends it. */
 export interface EventInput {

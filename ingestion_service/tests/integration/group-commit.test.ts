@@ -1,6 +1,6 @@
 import { requestsOf, type AcceptedRequest, type TrackedEvent } from '@analytics/common';
-import { GroupCommit } from '../../src/services/group-commit';
-import { RateLimits } from '../../src/services/rate-limits';
+import { GroupCommit } from '../../src/services/group-commit.service';
+import { RateLimits } from '../../src/services/rate-limit.service';
 import { startIngestionHarness, type IngestionHarness } from '../fixtures/ingestion-harness';
 
 let h: IngestionHarness;

@@ -1,6 +1,6 @@
 import { hashKey } from '@analytics/common';
 import type { SiteKeyRecord, SiteRepository } from '../../src/repositories/site.repository';
-import { SiteKeyCache } from '../../src/services/site-key-cache';
+import { SiteKeyCache } from '../../src/services/site-key-cache.service';
 
 /**
  * A site table in memory whose reads can be held open, to place a write between a load's read and its

@@ -6,21 +6,21 @@ import {
   runWithContext,
   type IngestEventsJob,
 } from '@analytics/common';
-import { toRawEventDocument } from '../repositories/raw-event.repository';
+import { toRawEventDocument } from '../services/raw-event-document.service';
 import type { RawEventDocument } from '@analytics/common';
-import type { BatchWriter } from '../services/batch-writer';
-import { DatabaseBackoff } from '../services/database-backoff';
-import type { ProcessorFaults } from '../services/faults';
+import type { GroupCommit } from '../services/group-commit.service';
+import { DatabaseBackoff } from '../services/database-backoff.service';
+import type { ProcessorFaults } from '../faults';
 
 /**
- * Checks a job's payload and hands its events to the batch writer; resolves when they are stored.
+ * Checks a job's payload and hands its events to the group commit; resolves when they are stored.
  * A payload that does not match the contract can never succeed: it fails at once, without retries.
  * When MongoDB is unavailable the job goes back to waiting without spending an attempt: the writer has
  * paused the queue once for the whole failed write (DatabaseBackoff).
  */
 export function createEventProcessor(
-  writer: BatchWriter<RawEventDocument>,
-  faults: Pick<ProcessorFaults, 'rejectsPayload'> = { rejectsPayload: () => false },
+  writer: GroupCommit<RawEventDocument>,
+  faults?: Pick<ProcessorFaults, 'rejectsPayload'>,
 ) {
   return async (job: Job<unknown>): Promise<{ events: number }> => {
     const data = job.data as { request_id?: unknown } | undefined;
@@ -31,7 +31,7 @@ export function createEventProcessor(
         if (job.name !== JOBS.ingestEvents) throw new UnrecoverableError(`unknown job name "${job.name}"`);
         const { value, error } = ingestEventsJobSchema.validate(job.data);
         if (error) throw new UnrecoverableError(`malformed payload: ${error.message}`);
-        if (faults.rejectsPayload())
+        if (faults?.rejectsPayload())
           throw new UnrecoverableError('malformed payload (injected by PROCESSOR_FAULT)');
         const documents = requestsOf(value as IngestEventsJob).flatMap((request) => {
           const receivedAt = new Date(request.received_at);

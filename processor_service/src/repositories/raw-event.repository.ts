@@ -1,47 +1,12 @@
 import type mongoose from 'mongoose';
 import {
   boundedMongo,
-  dayBucket,
-  eventKey,
+  eventKeyOf,
   getRawEventModel,
-  hourBucket,
   MONGO_OPERATION_TIMEOUT_MS,
   type RawEventDocument,
-  type TrackedEvent,
   type WriteToken,
 } from '@analytics/common';
-
-/** A tracked event with the request it came in and when ingestion received it. */
-export interface IncomingEvent {
-  event: TrackedEvent;
-  requestId: string;
-  receivedAt: Date;
-}
-
-export function toRawEventDocument({ event, requestId, receivedAt }: IncomingEvent): RawEventDocument {
-  const timestamp = new Date(event.timestamp);
-  const doc: RawEventDocument = {
-    site_id: event.site_id,
-    event_id: event.event_id,
-    event_type: event.event_type,
-    timestamp,
-    hour: hourBucket(timestamp),
-    day: dayBucket(timestamp),
-    received_at: receivedAt,
-    request_id: requestId,
-  };
-  if (event.path !== undefined) doc.path = event.path;
-  if (event.user_id !== undefined) doc.user_id = event.user_id;
-  if (event.referrer !== undefined) doc.referrer = event.referrer;
-  if (event.props !== undefined) {
-    doc.props = Object.entries(event.props).map(([key, value]) => ({ key, value }));
-  }
-  return doc;
-}
-
-export function keyOf(doc: Pick<RawEventDocument, 'site_id' | 'event_id'>): string {
-  return eventKey(doc.site_id, doc.event_id);
-}
 
 /** The write that stored an event; `null` for events stored before writes had manifests (settled). */
 export type StoredBy = WriteToken | null;
@@ -96,7 +61,7 @@ export function createRawEventRepository(connection: mongoose.Connection): RawEv
     );
     const result = new Map<string, StoredBy>();
     for (const doc of found) {
-      const key = keyOf(doc);
+      const key = eventKeyOf(doc);
       if (!wanted.has(key)) continue;
       result.set(key, doc.wt !== undefined && doc.ws !== undefined ? { writer: doc.wt, seq: doc.ws } : null);
     }
@@ -114,15 +79,15 @@ export function createRawEventRepository(connection: mongoose.Connection): RawEv
             maxTimeMS,
             'mongodb insert events',
           );
-          for (const doc of pending) result.set(keyOf(doc), token);
+          for (const doc of pending) result.set(eventKeyOf(doc), token);
           return result;
         } catch (error) {
           if (!isDuplicateKeyError(error)) throw error;
         }
         // Some were stored before (or by a racing processor): read back who stored each one.
-        const stored = await storedBy(pending.map(keyOf), pending);
+        const stored = await storedBy(pending.map(eventKeyOf), pending);
         for (const [key, by] of stored) result.set(key, by);
-        pending = pending.filter((doc) => !stored.has(keyOf(doc)));
+        pending = pending.filter((doc) => !stored.has(eventKeyOf(doc)));
       }
       if (pending.length > 0) {
         throw new Error(`${pending.length} events still not stored after ${INSERT_ROUNDS} insert rounds`);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  eventKeyOf,
   logger,
   rollupId,
   writeTokenId,
@@ -13,7 +14,6 @@ import { PAGE_VIEW } from '@analytics/common';
 import type mongoose from 'mongoose';
 import {
   createRawEventRepository,
-  keyOf,
   type RawEventRepository,
   type StoredBy,
 } from '../repositories/raw-event.repository';
@@ -81,7 +81,7 @@ export function buildManifest(token: WriteToken, stored: RawEventDocument[]): Wr
     _id: writeTokenId(token),
     writer: token.writer,
     seq: token.seq,
-    keys: stored.map(keyOf),
+    keys: stored.map(eventKeyOf),
     views: [...views.values()],
     users: [...users.values()],
     applied: false,
@@ -143,7 +143,7 @@ export class EventStore {
     const storedBy = await this.repos.rawEvents.insertOnce(docs, token);
     await this.afterRawWrite();
 
-    const ours = docs.filter((doc) => sameWrite(storedBy.get(keyOf(doc)), token));
+    const ours = docs.filter((doc) => sameWrite(storedBy.get(eventKeyOf(doc)), token));
     const manifest = await this.repos.writes.claim(buildManifest(token, ours));
     const toApply = [manifest, ...(await this.coverOthers(docs, storedBy, manifest))];
     await this.apply(toApply);
@@ -192,7 +192,7 @@ export class EventStore {
     const others = new Map<string, { token: WriteToken; keys: string[] }>();
     const uncovered: { key: string; from: WriteToken }[] = [];
     for (const doc of docs) {
-      const key = keyOf(doc);
+      const key = eventKeyOf(doc);
       const by = storedBy.get(key);
       if (by === null || by === undefined) continue; // stored before manifests existed: settled
       if (sameWrite(by, ownToken)) {
@@ -281,7 +281,7 @@ export class EventStore {
 function uniqueByKey(docs: RawEventDocument[]): RawEventDocument[] {
   const seen = new Set<string>();
   return docs.filter((doc) => {
-    const key = keyOf(doc);
+    const key = eventKeyOf(doc);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

@@ -9,7 +9,8 @@ import {
 } from '@analytics/common';
 import { dropTestDatabase, testMongoUri, uniqueTestNames } from '@analytics/testkit';
 import type mongoose from 'mongoose';
-import { createRawEventRepository, toRawEventDocument } from '../../src/repositories/raw-event.repository';
+import { createRawEventRepository } from '../../src/repositories/raw-event.repository';
+import { toRawEventDocument } from '../../src/services/raw-event-document.service';
 import { createEventStore, type EventStore } from '../../src/services/event-store.service';
 import { rollupDifferences } from '../../../tests/support/recount';
 

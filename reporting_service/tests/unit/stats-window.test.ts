@@ -1,5 +1,5 @@
 import { buildSiteStatsPipeline, TOP_PATHS_LIMIT } from '../../src/queries/get-site-stats.query';
-import { resolveStatsWindow } from '../../src/services/stats-window';
+import { resolveStatsWindow } from '../../src/services/stats-window.service';
 
 describe('resolveStatsWindow', () => {
   it('when no day is given, then the current UTC hour and the 23 before it', () => {

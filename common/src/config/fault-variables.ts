@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { logger } from './logger';
+import { logger } from '../logger';
 
 /**
  * A test-only fault-injection variable: one of `modes`, off when unset or empty, and refused when

@@ -1,14 +1,14 @@
-import { AdaptiveBatchLimit } from '../../src/services/adaptive-batch-limit';
-import { BatchWriter } from '../../src/services/batch-writer';
+import { AdaptiveBatchLimit } from '../../src/services/adaptive-batch-limit.service';
+import { GroupCommit } from '../../src/services/group-commit.service';
 
 function limit(initial: number, max = 1000, targetMs = 1000): AdaptiveBatchLimit {
   return new AdaptiveBatchLimit({ initial, max, targetMs });
 }
 
-describe('BatchWriter', () => {
+describe('GroupCommit', () => {
   it('when many jobs arrive together, then they share one write, split at the item limit', async () => {
     const writes: number[][] = [];
-    const writer = new BatchWriter<number>(
+    const writer = new GroupCommit<number>(
       async (items) => {
         writes.push(items);
       },
@@ -24,7 +24,7 @@ describe('BatchWriter', () => {
   it('when a write fails, then every job in it is rejected, the failure hook runs once, and later jobs still go through', async () => {
     let calls = 0;
     const failures: number[] = [];
-    const writer = new BatchWriter<string>(
+    const writer = new GroupCommit<string>(
       async () => {
         calls += 1;
         if (calls === 1) throw new Error('boom');
@@ -46,7 +46,7 @@ describe('BatchWriter', () => {
 
   it('when one job is larger than the limit, then it is split across writes and resolves after the last', async () => {
     const writes: number[][] = [];
-    const writer = new BatchWriter<number>(
+    const writer = new GroupCommit<number>(
       async (items) => {
         writes.push(items);
       },
@@ -63,7 +63,7 @@ describe('BatchWriter', () => {
 
   it('when a part of a split job fails, then the job is rejected and its other parts are not written', async () => {
     const writes: number[][] = [];
-    const writer = new BatchWriter<number>(
+    const writer = new GroupCommit<number>(
       async (items) => {
         writes.push(items);
         if (items.includes(1)) throw new Error('timed out');
@@ -79,7 +79,7 @@ describe('BatchWriter', () => {
   it('when a single job of many items times out, then its next try is split into smaller writes', async () => {
     const sizes: number[] = [];
     let failNext = true;
-    const writer = new BatchWriter<number>(async (items) => {
+    const writer = new GroupCommit<number>(async (items) => {
       sizes.push(items.length);
       if (failNext) {
         failNext = false;
@@ -97,7 +97,7 @@ describe('BatchWriter', () => {
   it('when a write of many jobs fails, then the same jobs are written again in smaller writes', async () => {
     const sizes: number[] = [];
     let failNext = true;
-    const writer = new BatchWriter<number>(async (items) => {
+    const writer = new GroupCommit<number>(async (items) => {
       sizes.push(items.length);
       if (failNext) {
         failNext = false;
@@ -115,7 +115,7 @@ describe('BatchWriter', () => {
   it('when a single job of many items times out, then its next try is split into smaller writes', async () => {
     const sizes: number[] = [];
     let failNext = true;
-    const writer = new BatchWriter<number>(async (items) => {
+    const writer = new GroupCommit<number>(async (items) => {
       sizes.push(items.length);
       if (failNext) {
         failNext = false;

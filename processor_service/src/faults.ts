@@ -1,13 +1,14 @@
 import { announceFault, logger } from '@analytics/common';
-import type { ProcessorConfig } from '../config';
-import type { AfterRawWriteHook } from './event-store.service';
+import type { ProcessorConfig } from './config';
+import type { AfterRawWriteHook } from './services/event-store.service';
 
 /** Exit code of an injected crash, so a test can tell it from a real failure. */
 export const INJECTED_CRASH_EXIT_CODE = 86;
 
 /**
- * Where the configured fault (PROCESSOR_FAULT, tests only) strikes. Every hook is a no-op when no fault
- * is set. See config.ts for what each mode does.
+ * Where the configured fault (PROCESSOR_FAULT, tests only) strikes. See config.ts for what each mode does.
+ * `createProcessorFaults` returns undefined when no fault is set, and the service then wires none of these
+ * hooks: no fault code runs in a normal processor.
  */
 export interface ProcessorFaults {
   /** Before connecting to anything. */
@@ -22,15 +23,14 @@ export interface ProcessorFaults {
 
 export function createProcessorFaults(
   config: Pick<ProcessorConfig, 'fault' | 'faultBlockMs' | 'faultDelayMs' | 'faultShare'>,
-): ProcessorFaults {
+): ProcessorFaults | undefined {
   const { fault } = config;
-  if (fault !== undefined) {
-    announceFault('PROCESSOR_FAULT', fault, {
-      blockMs: config.faultBlockMs,
-      delayMs: config.faultDelayMs,
-      share: config.faultShare,
-    });
-  }
+  if (fault === undefined) return undefined;
+  announceFault('PROCESSOR_FAULT', fault, {
+    blockMs: config.faultBlockMs,
+    delayMs: config.faultDelayMs,
+    share: config.faultShare,
+  });
   let firedAfterRawWrite = false;
   return {
     atStart() {

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { AppError, hashKey, keyMatchesHash } from '@analytics/common';
 import type { SiteRepository } from '../repositories/site.repository';
-import { presentedKey } from './admin-auth';
+import { presentedKey } from './admin-auth.middleware';
 
 /** Who is reading: the admin, or the site whose read key was presented. */
 export type Reader = { kind: 'admin' } | { kind: 'site'; siteId: string };

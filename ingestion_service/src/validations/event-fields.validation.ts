@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { AppError } from '../errors';
+import { EVENT_ID_PATTERN, MAX_EVENTS_PER_REQUEST, PAGE_VIEW } from '@analytics/common';
 
 /** Every limit of an event, as the contract states it; docs/api.md lists the same numbers. */
 export const EVENT_LIMITS = Object.freeze({
@@ -12,15 +12,12 @@ export const EVENT_LIMITS = Object.freeze({
   propsMaxKeys: 20,
   propKeyMaxLength: 64,
   propStringMaxLength: 256,
-  batchMaxEvents: 500,
+  batchMaxEvents: MAX_EVENTS_PER_REQUEST,
   futureToleranceMs: 5 * 60 * 1000,
 });
 
-export const SITE_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
-export const EVENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export const PAGE_VIEW = 'page_view';
 /** Accepted spellings that are stored as another event type. */
 export const EVENT_TYPE_ALIASES: Readonly<Record<string, string>> = Object.freeze({ pageview: PAGE_VIEW });
 
@@ -34,16 +31,8 @@ export function statisticPath(path: string): string {
   return cut === -1 ? path : path.slice(0, cut);
 }
 
-export type PropValue = string | number | boolean;
-
-// Field rules shared by the ingestion request schema and the job payload schema.
-//
-// Custom messages sit on the rule (`.rule({ message })`), not on the schema (`.messages()`): Joi keeps schema
-// messages as preferences, and merges preferences again, recompiling every message, for each value a
-// schema with its own preferences validates (5 % of ingestion's CPU per event before).
-export const siteIdRule = Joi.string()
-  .pattern(SITE_ID_PATTERN)
-  .rule({ message: '{#label} must be 1-64 of A-Z a-z 0-9 . _ -' });
+// The request's field rules. Custom messages sit on the rule (`.rule({ message })`), not on the schema
+// (`.messages()`): see common's siteIdRule.
 export const eventTypeRule = Joi.string()
   .pattern(EVENT_TYPE_PATTERN)
   .rule({ message: '{#label} must be 1-64 of A-Z a-z 0-9 . _ : -' });
@@ -82,23 +71,3 @@ const propValueRule = Joi.any()
 export const propsRule = Joi.object()
   .max(EVENT_LIMITS.propsMaxKeys)
   .pattern(Joi.string().min(1).max(EVENT_LIMITS.propKeyMaxLength), propValueRule);
-
-/** Own `__proto__` keys survive JSON.parse but Joi drops them silently; unknown keys must fail instead. */
-export function hasOwnProtoKey(value: unknown): boolean {
-  return (
-    typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, '__proto__')
-  );
-}
-
-/**
- * 400 naming each listed object (`at` is its path, '' for the body itself) that has an own `__proto__`
- * key: call it before Joi, which would drop the key without a word.
- */
-export function rejectOwnProtoKeys(objects: { value: unknown; at: string }[]): void {
-  const details = objects
-    .filter((o) => hasOwnProtoKey(o.value))
-    .map((o) => ({ field: o.at ? `${o.at}.__proto__` : '__proto__', message: 'is not allowed' }));
-  if (details.length > 0) {
-    throw new AppError('validation-failed', `Invalid ${details[0]!.field}`, { status: 400, details });
-  }
-}

@@ -1,4 +1,4 @@
-import { HOUR_MS, dayBuckets, hourBuckets, startOfHour, type RollupPeriod } from '@analytics/common';
+import { DAY_MS, HOUR_MS, hourBucket, startOfHour, type RollupPeriod } from '@analytics/common';
 import type { StatsQuery } from '../validations/stats.validation';
 
 /** Which rollups answer a /stats request, and how the response names its window. */
@@ -27,4 +27,19 @@ export function resolveStatsWindow(query: StatsQuery, now: Date): StatsWindow {
     buckets: hourBuckets(currentHour, DEFAULT_WINDOW_HOURS),
     label: { from: first.toISOString(), to: new Date(currentHour.getTime() + HOUR_MS).toISOString() },
   };
+}
+
+/** `count` consecutive hour buckets ending with the one `lastHourStart` begins. */
+export function hourBuckets(lastHourStart: Date, count: number): string[] {
+  const last = startOfHour(lastHourStart).getTime();
+  return Array.from({ length: count }, (_, i) => hourBucket(new Date(last - (count - 1 - i) * HOUR_MS)));
+}
+
+/** Every day bucket from `from` to `to`, both included (`YYYY-MM-DD` strings, from ≤ to). */
+export function dayBuckets(from: string, to: string): string[] {
+  const start = Date.parse(`${from}T00:00:00.000Z`);
+  const end = Date.parse(`${to}T00:00:00.000Z`);
+  const days: string[] = [];
+  for (let t = start; t <= end; t += DAY_MS) days.push(new Date(t).toISOString().slice(0, 10));
+  return days;
 }

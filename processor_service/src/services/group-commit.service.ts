@@ -1,4 +1,4 @@
-import { AdaptiveBatchLimit } from './adaptive-batch-limit';
+import { AdaptiveBatchLimit } from './adaptive-batch-limit.service';
 
 /** What a write reported, for the limit and for /health. */
 export interface WriteOutcome {
@@ -36,7 +36,7 @@ interface PendingJob<T> {
   reject: (error: unknown) => void;
 }
 
-export class BatchWriter<T> {
+export class GroupCommit<T> {
   /** Jobs with items not yet taken by a write, oldest first. */
   private pending: PendingJob<T>[] = [];
   private writing = false;

@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { AppError, announceFault, UNAVAILABLE_RETRY_AFTER_SECONDS } from '@analytics/common';
-import type { IngestionConfig } from '../config';
+import type { IngestionConfig } from './config';
 
 /**
  * INGESTION_FAULT (tests only): fails a share of event requests on purpose. Undefined when unset, so the

@@ -6,7 +6,7 @@ import {
   type IngestEventsJob,
 } from '@analytics/common';
 import type { EventQueue } from '../repositories/event-queue.repository';
-import type { IpWindow, RateLimitClaim, RateLimits } from './rate-limits';
+import type { IpWindow, RateLimitClaim, RateLimits } from './rate-limit.service';
 
 /** What a committed request learns: where its client address stands, for the `RateLimit` headers. */
 export interface CommitReceipt {

@@ -1,5 +1,5 @@
 import { logger, toAppError } from '@analytics/common';
-import type { WriteOutcome } from './batch-writer';
+import type { WriteOutcome } from './group-commit.service';
 
 /** Longest pause of the whole queue while MongoDB does not answer. */
 export const MAX_DATABASE_PAUSE_MS = 5000;

@@ -1,0 +1,29 @@
+import { dayBucket, hourBucket, type RawEventDocument, type TrackedEvent } from '@analytics/common';
+
+/** A tracked event with the request it came in and when ingestion received it. */
+export interface IncomingEvent {
+  event: TrackedEvent;
+  requestId: string;
+  receivedAt: Date;
+}
+
+export function toRawEventDocument({ event, requestId, receivedAt }: IncomingEvent): RawEventDocument {
+  const timestamp = new Date(event.timestamp);
+  const doc: RawEventDocument = {
+    site_id: event.site_id,
+    event_id: event.event_id,
+    event_type: event.event_type,
+    timestamp,
+    hour: hourBucket(timestamp),
+    day: dayBucket(timestamp),
+    received_at: receivedAt,
+    request_id: requestId,
+  };
+  if (event.path !== undefined) doc.path = event.path;
+  if (event.user_id !== undefined) doc.user_id = event.user_id;
+  if (event.referrer !== undefined) doc.referrer = event.referrer;
+  if (event.props !== undefined) {
+    doc.props = Object.entries(event.props).map(([key, value]) => ({ key, value }));
+  }
+  return doc;
+}
