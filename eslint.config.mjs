@@ -32,4 +32,32 @@ export default tseslint.config(
     files: ['**/tests/**', 'bench/**', 'jest.*'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // The layers of docs/architecture.md ("Code map") that a linter can see: production code never
+    // imports the test kit, and a repository never reaches up into services or controllers.
+    files: ['common/src/**/*.ts', '*_service/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@analytics/testkit'], message: 'The test kit is for tests only.' }] },
+      ],
+    },
+  },
+  {
+    files: ['*_service/src/repositories/**/*.ts', '*_service/src/queries/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@analytics/testkit'], message: 'The test kit is for tests only.' },
+            {
+              group: ['../services/*', '../controllers/*', '../routes/*', '../middlewares/*'],
+              message: 'Data access is the bottom layer: it depends on models and common only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
