@@ -147,6 +147,7 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
       // Lets the jobs in hand finish (their batch write included) and takes no new ones.
       { name: 'worker', close: () => supervisor.close() },
       { name: 'backlog watch', close: async () => backlog.stop() },
+      { name: 'event store', close: async () => store.close() },
       { name: 'group commit', close: () => writer.whenIdle() },
       { name: 'queue', close: () => queue.close() },
       { name: 'redis', close: () => closeRedis(redis) },

@@ -71,6 +71,8 @@ export class EventStore {
   private lastWaitLog = 0;
   /** Stores run one at a time: the settle-before-next-write order depends on it. */
   private queue: Promise<unknown> = Promise.resolve();
+  private settleTimer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(
     private readonly repos: EventStoreRepositories,
@@ -88,8 +90,31 @@ export class EventStore {
 
   store(docs: RawEventDocument[]): Promise<StoreResult> {
     const run = this.queue.then(() => this.storeNow(uniqueByKey(docs)));
-    this.queue = run.catch(() => undefined);
+    this.queue = run.catch(() => this.settleSoon());
     return run;
+  }
+
+  /** Stops settling in the background (shutdown); an unsettled write is left to its jobs' next runs. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.settleTimer);
+  }
+
+  /**
+   * After a failed write, settle it without waiting for the next batch: its jobs may go to another
+   * processor, which would otherwise wait up to `adoptAfterMs` for it. Retried (1, 2, 4, then every 5 s)
+   * while the database refuses; runs in the store's queue, so never beside a write.
+   */
+  private settleSoon(attempt = 0): void {
+    if (this.closed || this.unsettled.length === 0 || this.settleTimer) return;
+    this.settleTimer = setTimeout(
+      () => {
+        this.settleTimer = undefined;
+        this.queue = this.queue.then(() => this.settleOwnWrites()).catch(() => this.settleSoon(attempt + 1));
+      },
+      Math.min(1000 * 2 ** attempt, 5000),
+    );
+    this.settleTimer.unref();
   }
 
   private async storeNow(docs: RawEventDocument[]): Promise<StoreResult> {
