@@ -4,7 +4,7 @@
  * 1. Node.js 20 or later, else one line saying so.
  * 2. What npm cannot install (the test suite's `redis-server`), else one line saying what to install and how.
  * 3. `npm ci` when node_modules/ is missing or does not match package-lock.json (says why).
- * 4. `tsc -b`, always: it is incremental, so an up-to-date build costs well under a second.
+ * 4. `tsc -b` and the tracker's esbuild bundle, always: both are fast when nothing changed.
  *
  * Plain Node built-ins only: it runs before node_modules/ exists. Used two ways:
  *   require('./bootstrap').prepare('start')           scripts/start.js, before anything else
@@ -121,12 +121,14 @@ function install() {
 }
 
 function build() {
-  say('• building: tsc -b (incremental, only what changed since the last build)');
+  say('• building: tsc -b (incremental, only what changed since the last build), then the browser tracker');
   const started = Date.now();
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(process.execPath, [tsc, '-b'], { cwd: ROOT, stdio: 'inherit' });
-  if (result.error || result.status !== 0) {
-    throw new BootstrapError('the build failed (the compiler errors are above); fix them and run it again.');
+  for (const args of [[tsc, '-b'], [path.join(ROOT, 'tracker', 'build.mjs')]]) {
+    const result = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+    if (result.error || result.status !== 0) {
+      throw new BootstrapError('the build failed (the errors are above); fix them and run it again.');
+    }
   }
   say(`  built in ${seconds(started)}`);
 }

@@ -15,6 +15,9 @@ import { createEventController } from './controllers/event.controller';
 import { injectFaults } from './faults';
 import type { EventQueue } from './repositories/event-queue.repository';
 import { createEventRouter } from './routes/event.route';
+import { createTrackerScriptController } from './controllers/tracker-script.controller';
+import { createTrackerScriptRouter } from './routes/tracker-script.route';
+import { loadTrackerScript, type TrackerScript } from './services/tracker-script.service';
 import { EventIntake } from './services/event-intake.service';
 import { GroupCommit } from './services/group-commit.service';
 import { RateLimits } from './services/rate-limit.service';
@@ -28,6 +31,8 @@ export interface IngestionDeps {
   sites: SiteKeyCache;
   /** MongoDB is tolerable: the site keys are in memory, so ingestion works on while it is down. */
   checks: { redis: HealthCheck; mongodb: TolerableHealthCheck };
+  /** The tracker tag; read from the build when not given. */
+  trackerScript?: TrackerScript;
 }
 
 /** The Express app, without listen(), so tests drive it with supertest. */
@@ -42,7 +47,9 @@ export function createApp(deps: IngestionDeps): Express {
   app.set('etag', false);
 
   app.use(requestContext());
-  app.use(helmet());
+  // Pages of every site load the tracker and read ingestion's answers: helmet's default
+  // Cross-Origin-Resource-Policy (same-origin) would make browsers block them; the rest of helmet stays.
+  app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
   // Trackers post from every site's own origin; the write key, not the origin, authorises them.
   app.use(
     cors({
@@ -68,6 +75,9 @@ export function createApp(deps: IngestionDeps): Express {
   const faults = injectFaults(config.fault);
   if (faults) app.post(['/event', '/events'], faults);
   app.use(createEventRouter(createEventController(intake)));
+  app.use(
+    createTrackerScriptRouter(createTrackerScriptController(deps.trackerScript ?? loadTrackerScript())),
+  );
   app.use(notFound());
   app.use(errorHandler());
   return app;

@@ -6,6 +6,7 @@ import type { ReportingConfig } from './config';
 import { createSiteController } from './controllers/site.controller';
 import { createStatsController } from './controllers/stats.controller';
 import { requireReader } from './middlewares/read-auth.middleware';
+import { readCors } from './middlewares/read-cors.middleware';
 import { createStatsRouter } from './routes/stats.route';
 import { requireAdmin } from './middlewares/admin-auth.middleware';
 import { createSiteRepository } from './repositories/site.repository';
@@ -35,6 +36,7 @@ export function createApp(deps: ReportingDeps): Express {
     createStatsRouter(
       createStatsController(createStatsService(sites, deps.mongo, deps.now)),
       requireReader(sites, deps.config.adminApiKey),
+      readCors(deps.config.corsOrigins),
     ),
   );
   app.use(notFound());

@@ -19,11 +19,14 @@ export interface ReportingConfig extends BaseConfig {
   /** Undefined only outside production: administration is then open, with a warning at start. */
   adminApiKey: string | undefined;
   trustProxy: TrustProxySetting;
+  /** Origins allowed to call the read endpoints from a browser (CORS); none by default. */
+  corsOrigins: string[];
 }
 
 interface ReportingEnv extends BaseEnv {
   ADMIN_API_KEY?: string;
   TRUST_PROXY: string;
+  CORS_ORIGINS: string[];
 }
 
 const envSchema = Joi.object<ReportingEnv>({
@@ -36,6 +39,23 @@ const envSchema = Joi.object<ReportingEnv>({
     .when('NODE_ENV', { is: 'production', then: Joi.required() })
     .messages({ 'any.required': 'ADMIN_API_KEY is required when NODE_ENV=production' }),
   TRUST_PROXY,
+  // Comma-separated origins (scheme, host and port, no path), e.g. https://dash.example.com.
+  CORS_ORIGINS: Joi.string()
+    .empty('')
+    .default([])
+    .custom((value: string, helpers) => {
+      const origins = value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean);
+      for (const origin of origins) {
+        if (!/^https?:\/\/[^/\s]+$/i.test(origin)) return helpers.error('any.invalid', { origin });
+      }
+      return origins;
+    })
+    .messages({
+      'any.invalid': 'CORS_ORIGINS must list origins like https://dash.example.com (no path); got {#origin}',
+    }),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ReportingConfig> {
@@ -44,5 +64,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Repor
     ...baseConfig(e),
     adminApiKey: e.ADMIN_API_KEY,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    corsOrigins: e.CORS_ORIGINS,
   });
 }

@@ -8,3 +8,4 @@ export * from './site-fixtures';
 export * from './service-process';
 export * from './http-client';
 export * from './app-server';
+export * from './browser';

@@ -46,6 +46,7 @@ describe('docs/openapi.yaml', () => {
       'GET /health': ['200', '503'],
       'GET /health/live': ['200'],
       'GET /health/ready': ['200', '503'],
+      'GET /js/script.js': ['200', '304'],
     };
     for (const [endpoint, statuses] of Object.entries(expected)) {
       const [method, route] = endpoint.split(' ') as [string, string];

@@ -61,9 +61,18 @@ function writeWarnings(processor: RunningService): Record<string, unknown>[] {
   return warnings;
 }
 
-async function drainTime(): Promise<number> {
+/** How long the queue took to drain; on a timeout, the processor's last log lines and health say why. */
+async function drainTime(processor: RunningService): Promise<number> {
   const recovered = Date.now();
-  await waitForDrain(cluster.queue, 90_000);
+  try {
+    await waitForDrain(cluster.queue, 90_000);
+  } catch (error) {
+    const health = await fetch(`${processor.url}/health`)
+      .then((res) => res.text())
+      .catch((e: unknown) => String(e));
+    process.stdout.write(`PROCESSOR LOG (tail):\n${processor.output().slice(-6000)}\nHEALTH: ${health}\n`);
+    throw error;
+  }
   return Date.now() - recovered;
 }
 
@@ -84,7 +93,7 @@ describe('fault: a slow MongoDB under a backlog', () => {
     await sendBacklog(ingestion.url, ledger, 'latency');
     await new Promise((resolve) => setTimeout(resolve, 12_000));
     proxy.replyLatencyMs = 0;
-    const drainedMs = await drainTime();
+    const drainedMs = await drainTime(processor);
     process.stdout.write(`SLOW-DB latency case: drained ${drainedMs} ms after recovery\n`);
     expect(drainedMs).toBeLessThan(DRAIN_AFTER_RECOVERY_MS);
 
@@ -112,7 +121,7 @@ describe('fault: a slow MongoDB under a backlog', () => {
     proxy.hold();
     await new Promise((resolve) => setTimeout(resolve, 20_000));
     proxy.release();
-    const drainedMs = await drainTime();
+    const drainedMs = await drainTime(processor);
     process.stdout.write(`SLOW-DB hold case: drained ${drainedMs} ms after recovery\n`);
     expect(drainedMs).toBeLessThan(DRAIN_AFTER_RECOVERY_MS);
 

@@ -86,7 +86,15 @@ function makeStandIn(): string {
   for (const file of ['ecosystem.config.js', 'package.json', 'package-lock.json']) {
     fs.copyFileSync(path.join(CHECKOUT, file), path.join(root, file));
   }
-  const linked = ['node_modules', 'tsconfig.json', 'tsconfig.base.json', 'common', 'testkit', ...SERVICES];
+  const linked = [
+    'node_modules',
+    'tsconfig.json',
+    'tsconfig.base.json',
+    'common',
+    'testkit',
+    'tracker',
+    ...SERVICES,
+  ];
   for (const name of linked) fs.symlinkSync(path.join(CHECKOUT, name), path.join(root, name));
   return root;
 }

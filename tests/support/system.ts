@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import supertest from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
@@ -30,6 +31,8 @@ export interface TestSystem {
   processor?: ProcessorService;
   ingest: TestAgent;
   report: TestAgent;
+  /** Where ingestion listens, for clients other than supertest (a browser). */
+  ingestUrl: string;
   /** A queue handle for inspecting or adding jobs directly. */
   queue: Queue;
   newSite(): Promise<TestSite>;
@@ -71,6 +74,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     ingestion,
     processor,
     ingest: supertest(ingestServer.server),
+    ingestUrl: `http://127.0.0.1:${(ingestServer.server.address() as AddressInfo).port}`,
     report: supertest(reportServer.server),
     queue,
     async newSite() {

@@ -4,8 +4,10 @@ import type { createStatsController } from '../controllers/stats.controller';
 export function createStatsRouter(
   controller: ReturnType<typeof createStatsController>,
   requireReader: RequestHandler,
+  cors: RequestHandler,
 ): Router {
   const router = Router();
-  router.get('/stats', requireReader, controller.getStats);
+  router.options('/stats', cors);
+  router.get('/stats', cors, requireReader, controller.getStats);
   return router;
 }
