@@ -60,6 +60,16 @@ async function storedDayViews(site = 'race'): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [r.path!, r.views!]));
 }
 
+/** An after-raw-write hook that throws the first time only (a write cut off half-way, once). */
+function failOnce(): () => void {
+  let failed = false;
+  return () => {
+    if (failed) return;
+    failed = true;
+    throw new Error('injected');
+  };
+}
+
 function store(options: Partial<Parameters<typeof createEventStore>[1]> = {}): EventStore {
   return createEventStore(mongo, { adoptAfterMs: 60_000, ...options });
 }
@@ -106,15 +116,7 @@ describe('EventStore', () => {
   });
 
   it('when a write fails after its raw insert, then the same writer settles it before its next write', async () => {
-    let fail = true;
-    const s = store({
-      afterRawWrite: () => {
-        if (fail) {
-          fail = false;
-          throw new Error('injected');
-        }
-      },
-    });
+    const s = store({ afterRawWrite: failOnce() });
     const first = [...Array(20).keys()];
     await expect(s.store(docs(first))).rejects.toThrow('injected');
     expect(await getRawEventModel(mongo).countDocuments({})).toBe(20);
@@ -127,15 +129,7 @@ describe('EventStore', () => {
   });
 
   it('when a write fails after its raw insert and no batch follows, then its writer settles it by itself within seconds', async () => {
-    let fail = true;
-    const s = store({
-      afterRawWrite: () => {
-        if (fail) {
-          fail = false;
-          throw new Error('injected');
-        }
-      },
-    });
+    const s = store({ afterRawWrite: failOnce() });
     const ids = [...Array(12).keys()];
     await expect(s.store(docs(ids))).rejects.toThrow('injected');
     // Another processor meeting these events would wait for this manifest: it must appear on its own.
