@@ -31,3 +31,4 @@ export * from './config/fault-variables';
 export * from './config/service-env';
 export * from './process-safety';
 export * from './http/process-fault';
+export * from './metrics/metrics';

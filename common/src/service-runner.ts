@@ -6,6 +6,7 @@ import { answerClientErrorsWithJson } from './http/client-errors';
 import { markNotReady } from './http/health';
 import { withProcessFaultRoute } from './http/process-fault';
 import { configureLogger, logger, type LogLevel } from './logger';
+import { startMetricsListener, type ServiceMetrics } from './metrics/metrics';
 import { stopOnFatalErrors } from './process-safety';
 import { closeServer, createShutdown, signalReady, type ShutdownStep } from './shutdown';
 import { exitOnStartupFailure, StartupError } from './startup';
@@ -17,6 +18,8 @@ export interface StartedService {
   closers: ShutdownStep[];
   /** Extra fields of the "listening" log line. */
   describe?: () => Record<string, unknown>;
+  /** Served on the metrics listener (METRICS_PORT), never on the public port. */
+  metrics?: ServiceMetrics;
 }
 
 /** What runService reads from every service's configuration. */
@@ -24,6 +27,7 @@ export interface ServiceBaseConfig {
   port: number;
   logLevel: LogLevel;
   processFault?: ProcessFault;
+  metrics: { port: number; host: string };
 }
 
 export interface ServiceDefinition<C extends ServiceBaseConfig> {
@@ -64,7 +68,11 @@ export async function runService<C extends ServiceBaseConfig>(
   server.on('error', (error) =>
     exitOnStartupFailure(name, `cannot listen on port ${config.port}`, error, 'Free the port or set PORT.'),
   );
+  const metricsListener = service.metrics
+    ? startMetricsListener(service.metrics.registry, config.metrics)
+    : undefined;
   shutdown.add({ name: 'readiness', close: () => markNotReady() });
   shutdown.add({ name: 'http', close: () => closeServer(server) });
+  if (metricsListener) shutdown.add({ name: 'metrics', close: () => metricsListener.close() });
   for (const closer of service.closers) shutdown.add(closer);
 }

@@ -54,7 +54,7 @@ export const CRON_FAULTS = ['hang', 'fail-database'] as const;
 export type CronFault = (typeof CRON_FAULTS)[number];
 
 const envSchema = Joi.object<CronEnv>({
-  ...baseEnvKeys(3002),
+  ...baseEnvKeys(3002, 9463),
   ...QUEUE_ENV_KEYS,
   RETENTION_DAYS: Joi.number()
     .integer()

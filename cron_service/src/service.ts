@@ -18,6 +18,10 @@ import {
   withTimeout,
   type HealthCheck,
   type ShutdownStep,
+  counter,
+  createServiceMetrics,
+  METRIC_NAMES,
+  type ServiceMetrics,
 } from '@analytics/common';
 import { cronQueueName, type CronConfig } from './config';
 import { createCronJobs, JobInterruptedError, type CronJob } from './jobs';
@@ -34,6 +38,7 @@ import { JobRunner } from './services/job-runner.service';
 
 export interface CronService {
   app: Express;
+  metrics: ServiceMetrics;
   worker: Worker;
   queue: Queue;
   mongo: mongoose.Connection;
@@ -87,7 +92,14 @@ export async function startCron(
 
   rewriteSchedulesOnReconnect(redis, queue, jobList);
 
-  const runner = new JobRunner(createJobRunRepository(mongo), instanceName(), now);
+  const metrics = createServiceMetrics('cron_service');
+  const runs = counter(metrics.registry, METRIC_NAMES.cronRuns, 'Cron job runs, by job and outcome', [
+    'job',
+    'outcome',
+  ]);
+  const runner = new JobRunner(createJobRunRepository(mongo), instanceName(), now, (job, outcome) =>
+    runs.inc({ job, outcome }),
+  );
   // Aborted on shutdown, so a long retention run stops between two batches.
   const stopping = new AbortController();
   const workerRedis: Redis = createRedisConnection(config.redis.url, 'worker', {
@@ -124,6 +136,7 @@ export async function startCron(
   });
   return {
     app,
+    metrics,
     worker,
     queue,
     mongo,

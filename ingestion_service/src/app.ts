@@ -9,10 +9,13 @@ import {
   requestContext,
   type HealthCheck,
   type TolerableHealthCheck,
+  httpMetrics,
+  type ServiceMetrics,
 } from '@analytics/common';
 import type { IngestionConfig } from './config';
 import { createEventController } from './controllers/event.controller';
 import { injectFaults } from './faults';
+import { eventMetrics } from './middlewares/event-metrics.middleware';
 import type { EventQueue } from './repositories/event-queue.repository';
 import { createEventRouter } from './routes/event.route';
 import { createTrackerScriptController } from './controllers/tracker-script.controller';
@@ -33,6 +36,8 @@ export interface IngestionDeps {
   checks: { redis: HealthCheck; mongodb: TolerableHealthCheck };
   /** The tracker tag; read from the build when not given. */
   trackerScript?: TrackerScript;
+  /** Prometheus series of this instance; none in tests that do not look at them. */
+  metrics?: ServiceMetrics;
 }
 
 /** The Express app, without listen(), so tests drive it with supertest. */
@@ -46,6 +51,7 @@ export function createApp(deps: IngestionDeps): Express {
   // which Node sends in one write with the headers instead of hashing it and writing two buffers.
   app.set('etag', false);
 
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(requestContext());
   // Pages of every site load the tracker and read ingestion's answers: helmet's default
   // Cross-Origin-Resource-Policy (same-origin) would make browsers block them; the rest of helmet stays.
@@ -74,6 +80,7 @@ export function createApp(deps: IngestionDeps): Express {
   app.use(healthRoutes(deps.checks));
   const faults = injectFaults(config.fault);
   if (faults) app.post(['/event', '/events'], faults);
+  if (deps.metrics) app.use(['/event', '/events'], eventMetrics(deps.metrics));
   app.use(createEventRouter(createEventController(intake)));
   app.use(
     createTrackerScriptRouter(createTrackerScriptController(deps.trackerScript ?? loadTrackerScript())),

@@ -54,7 +54,7 @@ interface IngestionEnv extends BaseEnv, QueueEnv {
 }
 
 const envSchema = Joi.object<IngestionEnv>({
-  ...baseEnvKeys(3000),
+  ...baseEnvKeys(3000, 9460),
   ...QUEUE_ENV_KEYS,
   // A commit makes two Redis calls in turn (the rate limits, the enqueue): its deadline, 2 × 600 ms plus
   // a margin, stays under the contract's 2 s for a 503 when Redis hangs.

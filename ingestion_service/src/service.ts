@@ -12,6 +12,8 @@ import {
   redactUri,
   StartupError,
   type ShutdownStep,
+  createServiceMetrics,
+  type ServiceMetrics,
 } from '@analytics/common';
 import { createApp } from './app';
 import type { IngestionConfig } from './config';
@@ -23,6 +25,7 @@ const REDIS_START_WAIT_MS = 3000;
 
 export interface IngestionService {
   app: Express;
+  metrics: ServiceMetrics;
   mongo: mongoose.Connection;
   redis: Redis;
   queue: EventQueue;
@@ -58,11 +61,13 @@ export async function startIngestion(config: Readonly<IngestionConfig>): Promise
     prefix: config.redis.prefix,
     timeoutMs: config.redis.commandTimeoutMs + 100,
   });
+  const metrics = createServiceMetrics('ingestion_service');
   const app = createApp({
     config,
     redis,
     queue,
     sites,
+    metrics,
     checks: {
       redis: () => queue.ping(),
       // Only the site keys come from MongoDB, and the last ones read stay in memory: stale, not down.
@@ -71,6 +76,7 @@ export async function startIngestion(config: Readonly<IngestionConfig>): Promise
   });
   return {
     app,
+    metrics,
     mongo,
     redis,
     queue,

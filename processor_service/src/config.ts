@@ -72,7 +72,7 @@ export const PROCESSOR_FAULTS = [
 export type ProcessorFault = (typeof PROCESSOR_FAULTS)[number];
 
 const envSchema = Joi.object<ProcessorEnv>({
-  ...baseEnvKeys(3001),
+  ...baseEnvKeys(3001, 9461),
   ...QUEUE_ENV_KEYS,
   WORKER_CONCURRENCY: Joi.number().integer().min(1).max(5000).default(200),
   MAX_BATCH_EVENTS: Joi.number().integer().min(1).max(50_000).default(5000),

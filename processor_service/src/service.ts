@@ -14,6 +14,12 @@ import {
   withTimeout,
   type RawEventDocument,
   type ShutdownStep,
+  counter,
+  createServiceMetrics,
+  gauge,
+  histogram,
+  METRIC_NAMES,
+  type ServiceMetrics,
 } from '@analytics/common';
 import type { ProcessorConfig } from './config';
 import { createEventProcessor } from './processors/event.processor';
@@ -27,6 +33,7 @@ import { WorkerSupervisor } from './services/worker-supervisor.service';
 
 export interface ProcessorService {
   app: Express;
+  metrics: ServiceMetrics;
   worker: Worker;
   queue: Queue;
   mongo: mongoose.Connection;
@@ -58,6 +65,39 @@ export async function queueFigures(queue: Queue): Promise<QueueFigures> {
   };
 }
 
+/** The processor's series (contract Part 2, "Operations"); the queue gauges are read when scraped. */
+function processorMetrics(queue: Queue) {
+  const service = createServiceMetrics('processor_service');
+  const { registry } = service;
+  gauge(registry, METRIC_NAMES.queueWaiting, 'Jobs waiting in the events queue', async () => {
+    return (await queueFigures(queue)).waiting;
+  });
+  gauge(registry, METRIC_NAMES.queueOldestWaiting, 'Age of the oldest waiting job', async () => {
+    return ((await queueFigures(queue)).oldest_waiting_age_ms ?? 0) / 1000;
+  });
+  return {
+    service,
+    duplicates: counter(registry, METRIC_NAMES.eventsDuplicate, 'Deliveries of events already stored'),
+    writeTimeouts: counter(
+      registry,
+      METRIC_NAMES.writeTimeouts,
+      'Writes that failed because MongoDB was unavailable or too slow',
+    ),
+    batchEvents: histogram(
+      registry,
+      METRIC_NAMES.batchEvents,
+      'Events per write',
+      [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+    ),
+    writeSeconds: histogram(
+      registry,
+      METRIC_NAMES.writeSeconds,
+      'Duration of a write',
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    ),
+  };
+}
+
 /** Connects MongoDB and Redis, starts the worker and builds the health app; index.ts and tests start here. */
 export async function startProcessor(config: Readonly<ProcessorConfig>): Promise<ProcessorService> {
   const faults = createProcessorFaults(config);
@@ -78,17 +118,26 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
     max: config.worker.maxBatchEvents,
     targetMs: config.worker.writeTargetMs,
   });
+  const metrics = processorMetrics(queue);
   const writer = new GroupCommit<RawEventDocument>(
     async (docs) => {
       if (faults) await faults.beforeBatch();
       const result = await store.store(docs);
+      metrics.duplicates.inc(result.received - result.inserted);
       backoff.succeeded();
       return result;
     },
     limit,
     {
-      afterFailure: (outcome) => backoff.afterFailedWrite(outcome, limit.current),
+      afterFailure: (outcome) => {
+        if (DatabaseBackoff.isUnavailable(outcome.error)) metrics.writeTimeouts.inc();
+        return backoff.afterFailedWrite(outcome, limit.current);
+      },
       afterSlowWrite: (outcome) => backoff.slowWrite(outcome, limit.current),
+      afterWrite: (outcome) => {
+        metrics.batchEvents.observe(outcome.items);
+        metrics.writeSeconds.observe(outcome.durationMs / 1000);
+      },
     },
   );
   const backlog = new BacklogWatch(
@@ -138,6 +187,7 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
 
   return {
     app,
+    metrics: metrics.service,
     get worker() {
       return supervisor.worker;
     },

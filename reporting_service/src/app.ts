@@ -1,7 +1,15 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type mongoose from 'mongoose';
-import { errorHandler, healthRoutes, notFound, pingMongo, requestContext } from '@analytics/common';
+import {
+  errorHandler,
+  healthRoutes,
+  httpMetrics,
+  notFound,
+  pingMongo,
+  requestContext,
+  type ServiceMetrics,
+} from '@analytics/common';
 import type { ReportingConfig } from './config';
 import { createSiteController } from './controllers/site.controller';
 import { createStatsController } from './controllers/stats.controller';
@@ -18,6 +26,7 @@ export interface ReportingDeps {
   mongo: mongoose.Connection;
   /** The clock of the default window (tests pin it). */
   now?: () => Date;
+  metrics?: ServiceMetrics;
 }
 
 /** The Express app, without listen(), so tests drive it with supertest. */
@@ -26,6 +35,7 @@ export function createApp(deps: ReportingDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.config.trustProxy);
   app.set('query parser', 'simple');
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(requestContext());
   app.use(helmet());
 

@@ -30,7 +30,7 @@ interface ReportingEnv extends BaseEnv {
 }
 
 const envSchema = Joi.object<ReportingEnv>({
-  ...baseEnvKeys(4000),
+  ...baseEnvKeys(4000, 9462),
   // Empty counts as unset, so a copied .env.example works as it is.
   ADMIN_API_KEY: Joi.string()
     .empty('')

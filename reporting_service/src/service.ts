@@ -1,4 +1,10 @@
-import { closeMongo, connectMongoAtStart, logger, type StartedService } from '@analytics/common';
+import {
+  closeMongo,
+  connectMongoAtStart,
+  createServiceMetrics,
+  logger,
+  type StartedService,
+} from '@analytics/common';
 import type mongoose from 'mongoose';
 import { createApp } from './app';
 import type { ReportingConfig } from './config';
@@ -15,8 +21,10 @@ export async function startReporting(config: Readonly<ReportingConfig>): Promise
     });
   }
   const mongo = await connectMongoAtStart(config.mongodbUri, 'reporting_service');
+  const metrics = createServiceMetrics('reporting_service');
   return {
-    app: createApp({ config, mongo }),
+    app: createApp({ config, mongo, metrics }),
+    metrics,
     mongo,
     closers: [{ name: 'mongodb', close: () => closeMongo(mongo) }],
   };

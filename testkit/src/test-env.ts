@@ -67,6 +67,7 @@ export function buildTestEnv(
     NODE_ENV: 'test',
     LOG_LEVEL: 'error',
     PORT: '0',
+    METRICS_PORT: '0',
     REDIS_URL: servers.redisUrl,
     MONGODB_URI: mongoUriWithDatabase(servers.mongoUri, names.database),
     QUEUE_NAME: names.queueName,

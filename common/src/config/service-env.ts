@@ -11,6 +11,7 @@ import {
   portVariable,
 } from './env-schema';
 import { parseEnv } from './load-config';
+import { instanceMetricsPort } from '../metrics/metrics';
 import { loadEnvFile } from './load-env-file';
 
 /** What every service reads, as the environment holds it after validation. */
@@ -20,6 +21,8 @@ export interface BaseEnv {
   LOG_LEVEL: LogLevel;
   MONGODB_URI: string;
   PROCESS_FAULT?: ProcessFault;
+  METRICS_PORT: number;
+  METRICS_HOST: string;
 }
 
 export interface BaseConfig {
@@ -29,6 +32,8 @@ export interface BaseConfig {
   mongodbUri: string;
   /** Test-only fault injection (refused when NODE_ENV=production); see PROCESS_FAULTS. */
   processFault: ProcessFault | undefined;
+  /** The Prometheus listener of this instance (METRICS_PORT plus pm2's NODE_APP_INSTANCE); port 0: off. */
+  metrics: { port: number; host: string };
 }
 
 /** What the services that share the events queue read. */
@@ -43,11 +48,13 @@ export interface QueueConfig {
   queueName: string;
 }
 
-/** The schema keys of BaseEnv, with the service's own default port. */
-export function baseEnvKeys(defaultPort: number): Joi.PartialSchemaMap<BaseEnv> {
+/** The schema keys of BaseEnv, with the service's own default ports (HTTP, metrics). */
+export function baseEnvKeys(defaultPort: number, defaultMetricsPort: number): Joi.PartialSchemaMap<BaseEnv> {
   return {
     NODE_ENV,
     PORT: portVariable(defaultPort),
+    METRICS_PORT: portVariable(defaultMetricsPort),
+    METRICS_HOST: Joi.string().hostname().default('127.0.0.1'),
     LOG_LEVEL,
     MONGODB_URI,
     PROCESS_FAULT: faultModeVariable('PROCESS_FAULT', PROCESS_FAULTS),
@@ -67,6 +74,7 @@ export function baseConfig(e: BaseEnv): BaseConfig {
     logLevel: e.LOG_LEVEL,
     mongodbUri: e.MONGODB_URI,
     processFault: e.PROCESS_FAULT,
+    metrics: { port: instanceMetricsPort(e.METRICS_PORT), host: e.METRICS_HOST },
   };
 }
 

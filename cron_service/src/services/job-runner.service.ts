@@ -33,6 +33,8 @@ export class JobRunner {
     private readonly runs: JobRunRepository,
     private readonly instance: string,
     private readonly now: () => Date = () => new Date(),
+    /** Told of every finished run (the cron_runs metric). */
+    private readonly onFinished: (job: string, outcome: 'ok' | 'error') => void = () => undefined,
   ) {}
 
   /**
@@ -68,6 +70,7 @@ export class JobRunner {
     const finishedAt = this.now();
     run.finished_at = finishedAt;
     run.outcome = failure ? 'error' : 'ok';
+    this.onFinished(job.name, run.outcome);
     run.removed = progress.removed;
     run.batches = progress.batches;
     if (progress.historyRemoved !== undefined) run.history_removed = progress.historyRemoved;

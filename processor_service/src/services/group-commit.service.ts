@@ -15,6 +15,8 @@ export interface WriteHooks {
   afterFailure?: (outcome: WriteOutcome) => Promise<void>;
   /** After a write that succeeded but took longer than the limit's target. */
   afterSlowWrite?: (outcome: WriteOutcome) => void;
+  /** After every write, failed or not (the batch-size and write-time metrics). */
+  afterWrite?: (outcome: WriteOutcome) => void;
 }
 
 /**
@@ -96,11 +98,13 @@ export class GroupCommit<T> {
       try {
         await this.write(items);
         this.last = { items: items.length, jobs: jobs.length, durationMs: Date.now() - started };
+        this.hooks.afterWrite?.(this.last);
         const slow = this.limit.succeeded(items.length, this.last.durationMs);
         if (slow) this.hooks.afterSlowWrite?.(this.last);
         for (const job of jobs) this.finishSlice(job);
       } catch (error) {
         this.last = { items: items.length, jobs: jobs.length, durationMs: Date.now() - started, error };
+        this.hooks.afterWrite?.(this.last);
         this.limit.failed(items.length);
         this.current = 'backing-off';
         await this.hooks.afterFailure?.(this.last).catch(() => undefined);
