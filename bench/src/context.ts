@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type mongoose from 'mongoose';
 import { connectMongo } from '@analytics/common';
 import { getFreePort, mongoUriWithDatabase, REPO_ROOT } from '@analytics/common/testing';
+import { MongoCommandProxy, type Worker } from './backlog';
 import { getJson, runLoad, type LoadOptions } from './load';
 import {
   Cleanup,
@@ -16,42 +18,29 @@ import {
   type NodeChild,
   type RssSampler,
 } from './processes';
-import type { HttpFigures } from './results';
 
-/** How long and how hard each stage runs; --quick shortens the windows and shrinks the volumes. */
-export interface Settings {
-  warmupMs: number;
-  durationMs: number;
-  /** Closed-loop connections for POST /event (and the ceilings and the naive peer). */
-  connections: number;
-  /** Closed-loop connections for POST /events with `batchSize`-event batches. */
-  batchConnections: number;
-  batchSize: number;
-  openLoopConnections: number;
-  naiveWorker: { warmupEvents: number; events: number };
-  /** Backlogs: new single events, new 100-event batches, re-delivered 100-event batches (docs explain). */
-  processor: { warmupEvents: number; singles: number; newBatches: number; resentBatches: number };
-  /** The backlog sent at once to a running processor: `batches` requests of `batchSize` events. */
-  drain: { batches: number };
-  stats: { baseEvents: number; factor: number; durationMs: number; connections: number };
-  /** `durationMs` with re-delivered background events, then `newEventsMs` with new ones only. */
-  freshness: { rate: number; durationMs: number; newEventsMs: number };
-}
-
-export const FULL: Settings = {
+/** How long and how hard each stage runs (ms, connections, events); docs/performance.md explains each. */
+export const FULL = {
   warmupMs: 3000,
   durationMs: 10_000,
+  /** Closed-loop connections for POST /event, the ceilings and the naive peer; 64 at a fixed rate. */
   connections: 32,
+  openLoopConnections: 64,
+  /** POST /events: `batchConnections` connections sending `batchSize`-event batches. */
   batchConnections: 8,
   batchSize: 100,
-  openLoopConnections: 64,
   naiveWorker: { warmupEvents: 100, events: 500 },
+  /** Backlogs: new single events, new 100-event batches, re-delivered 100-event batches. */
   processor: { warmupEvents: 100, singles: 300, newBatches: 2, resentBatches: 100 },
+  /** Sent at once to a running processor: `batches` requests of `batchSize` events. */
   drain: { batches: 16 },
   stats: { baseEvents: 100, factor: 5, durationMs: 5000, connections: 2 },
+  /** `durationMs` of re-delivered background events at `rate` per second, then `newEventsMs` of new ones. */
   freshness: { rate: 200, durationMs: 10_000, newEventsMs: 2000 },
 };
+export type Settings = typeof FULL;
 
+/** The same loads with shorter windows and smaller volumes. */
 export const QUICK: Settings = {
   ...FULL,
   warmupMs: 600,
@@ -64,7 +53,7 @@ export const QUICK: Settings = {
 
 export const QUEUE_NAME = 'bench-events';
 export const REDIS_PREFIX = 'bench';
-export const ADMIN_API_KEY = 'bench-admin-key-0123456789abcdef';
+const ADMIN_API_KEY = 'bench-admin-key-0123456789abcdef';
 
 export interface BenchContext {
   settings: Settings;
@@ -90,32 +79,31 @@ export function loadBuilt<T>(relativePath: string): T {
   return load(path.join(REPO_ROOT, relativePath)) as T;
 }
 
-/** A database no other stage uses: the test engine gets slower with every document a collection holds. */
-export function freshDatabase(ctx: BenchContext, label: string): string {
+/** A database no other stage uses: the test engine slows down with every document a collection holds. */
+export function databaseUri(ctx: BenchContext, label: string): string {
   return mongoUriWithDatabase(ctx.mongoUri, `bench_${label}_${randomBytes(3).toString('hex')}`);
 }
 
-/** A Mongoose connection of the bench's own (sites, checks); closed by the cleanup. */
-export async function benchMongo(cleanup: Cleanup, uri: string): Promise<mongoose.Connection> {
-  const connection = await connectMongo(uri, { appName: 'bench' });
-  cleanup.add('bench mongodb connection', () => connection.close());
-  return connection;
+/**
+ * A fresh database, a connection of the bench's own to it, and the project's queue on the bench's Redis; all closed by the cleanup.
+ */
+export async function freshDatabase(ctx: BenchContext, cleanup: Cleanup, label: string) {
+  const uri = databaseUri(ctx, label);
+  const mongo: mongoose.Connection = await connectMongo(uri, { appName: 'bench' });
+  cleanup.add('bench mongodb connection', () => mongo.close());
+  const queue = new Queue(QUEUE_NAME, { connection: ctx.redis, prefix: REDIS_PREFIX });
+  cleanup.add('queue', () => queue.close());
+  return { uri, mongo, queue };
 }
 
 /**
- * The services as in production (`NODE_ENV=production`, `LOG_LEVEL=info`), ingestion with both rate limits
- * on but beyond what one client reaches (every request still pays for counting them in Redis).
+ * The services as in production (`NODE_ENV=production`, `LOG_LEVEL=info`); ingestion with both rate
+ * limits on but beyond what one client reaches (every request still pays for counting them in Redis).
  */
-export function serviceEnv(
-  ctx: BenchContext,
-  mongoUri: string,
-  service?: ServiceName,
-): Record<string, string> {
+function serviceEnv(ctx: BenchContext, mongoUri: string, service: ServiceName): Record<string, string> {
+  const env = { NODE_ENV: 'production', LOG_LEVEL: 'info', REDIS_URL: ctx.redisUrl, MONGODB_URI: mongoUri };
   return {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'info',
-    REDIS_URL: ctx.redisUrl,
-    MONGODB_URI: mongoUri,
+    ...env,
     QUEUE_NAME,
     REDIS_PREFIX,
     ...(service === 'reporting_service' && { ADMIN_API_KEY }),
@@ -124,14 +112,6 @@ export function serviceEnv(
       RATE_LIMIT_SITE_PER_SECOND: '1000000000',
     }),
   };
-}
-
-/** The Node flags pm2 gives a service (ecosystem.config.js takes them from the service's `npm start`). */
-function serviceNodeFlags(service: ServiceName): string[] {
-  const { apps } = load(path.join(REPO_ROOT, 'ecosystem.config.js')) as {
-    apps: { name: string; node_args?: string }[];
-  };
-  return apps.find((app) => app.name === service)?.node_args?.split(' ') ?? [];
 }
 
 export interface Started {
@@ -163,57 +143,55 @@ async function startScript(
   return { child, port };
 }
 
-/** A built service (`<service>/dist/index.js`) with the Node flags of its `npm start`. */
+/**
+ * A built service (`<service>/dist/index.js`) with the Node flags pm2 gives it (ecosystem.config.js takes
+ * them from the service's own `npm start`), so the bench measures the memory settings users get.
+ */
 export function startService(ctx: BenchContext, cleanup: Cleanup, service: ServiceName, mongoUri: string) {
+  const { apps } = load(path.join(REPO_ROOT, 'ecosystem.config.js')) as {
+    apps: { name: string; node_args?: string }[];
+  };
+  const flags = apps.find((app) => app.name === service)?.node_args?.split(' ') ?? [];
   const entry = path.join(REPO_ROOT, service, 'dist', 'index.js');
-  return startScript(
-    ctx,
-    cleanup,
-    service,
-    entry,
-    serviceEnv(ctx, mongoUri, service),
-    serviceNodeFlags(service),
-  );
+  return startScript(ctx, cleanup, service, entry, serviceEnv(ctx, mongoUri, service), flags);
 }
 
-/** A bench peer (bench/dist/peers/<name>.js): the ceilings, the naive peer, the counting processor host. */
+/** The processor service, its MongoDB connection through a proxy that counts its commands. */
+export async function startProcessor(ctx: BenchContext, cleanup: Cleanup, mongoUri: string): Promise<Worker> {
+  const proxy = new MongoCommandProxy(mongoUri);
+  const proxied = await proxy.start();
+  cleanup.add('mongodb proxy', () => proxy.stop());
+  const { child } = await startService(ctx, cleanup, 'processor_service', proxied);
+  return { pid: child.pid, proxy };
+}
+
+/** A bench peer (bench/dist/peers/<name>.js): the ceilings and the naive peer. */
 export function startPeer(
   ctx: BenchContext,
   cleanup: Cleanup,
   label: string,
   peer: string,
   env: Record<string, string>,
-): Promise<Started> {
-  const script = path.join(REPO_ROOT, 'bench', 'dist', 'peers', `${peer}.js`);
-  const flags = label === 'processor_service' ? serviceNodeFlags(label) : [];
-  return startScript(ctx, cleanup, label, script, env, flags);
+) {
+  return startScript(ctx, cleanup, label, path.join(REPO_ROOT, 'bench', 'dist', 'peers', `${peer}.js`), env);
 }
 
-/**
- * The project's processor in peers/processor-host.ts, labelled as the service: the driver's command
- * monitoring is switched on by a URI option (no service code changes).
- */
-export function startProcessorHost(ctx: BenchContext, cleanup: Cleanup, mongoUri: string): Promise<Started> {
-  const url = new URL(mongoUri);
-  url.searchParams.set('monitorCommands', 'true');
-  return startPeer(ctx, cleanup, 'processor_service', 'processor-host', serviceEnv(ctx, url.toString()));
-}
-
-interface HealthRuntime {
-  runtime?: {
-    event_loop_delay_p50_ms?: number;
-    event_loop_delay_p99_ms?: number;
-    event_loop_delay_max_ms?: number;
-  };
-}
+type HealthRuntime = Record<
+  'event_loop_delay_p50_ms' | 'event_loop_delay_p99_ms' | 'event_loop_delay_max_ms',
+  number
+>;
 
 /** The event-loop delay a service's GET /health reports since the previous call (which resets it). */
-async function eventLoopDelay(port: number): Promise<HttpFigures['eventLoopDelay']> {
-  const runtime = (await getJson<HealthRuntime>(port, '/health').catch(() => undefined))?.runtime;
-  const p50 = runtime?.event_loop_delay_p50_ms;
-  const p99 = runtime?.event_loop_delay_p99_ms;
-  const max = runtime?.event_loop_delay_max_ms;
-  return p50 === undefined || p99 === undefined || max === undefined ? undefined : { p50, p99, max };
+async function eventLoopDelay(port: number) {
+  const runtime = (await getJson<{ runtime?: HealthRuntime }>(port, '/health').catch(() => undefined))
+    ?.runtime;
+  if (!runtime) return undefined;
+  const {
+    event_loop_delay_p50_ms: p50,
+    event_loop_delay_p99_ms: p99,
+    event_loop_delay_max_ms: max,
+  } = runtime;
+  return { p50, p99, max };
 }
 
 export interface MeasureOptions extends Partial<Omit<LoadOptions, 'port'>> {
@@ -226,52 +204,50 @@ export interface MeasureOptions extends Partial<Omit<LoadOptions, 'port'>> {
 
 /**
  * A warm-up run, then the measured run through autocannon, with the CPU of the server and redis-server
- * from /proc over the measured window (no cooperation from the server needed) and the bench's own CPU
- * (autocannon runs in this process).
+ * from /proc over the measured window (no cooperation from the server) and the bench's own (autocannon
+ * runs in this process).
  */
-export async function measureHttp(
-  ctx: BenchContext,
-  server: Started,
-  options: MeasureOptions,
-): Promise<HttpFigures> {
+export async function measureHttp(ctx: BenchContext, server: Started, options: MeasureOptions) {
   const { settings } = ctx;
   const run = {
     port: server.port,
     connections: settings.connections,
     durationMs: settings.durationMs,
     ...options,
-  } satisfies LoadOptions;
+  };
   const warmupMs = options.warmupMs ?? settings.warmupMs;
   if (warmupMs > 0) await runLoad({ ...run, durationMs: warmupMs });
   if (options.health) await eventLoopDelay(server.port);
-  const pids = { server: server.child.pid, redis: ctx.redisPid ?? 0 };
-  const cpu = (): Record<string, number> => {
+  const cpu = (): Record<'server' | 'redis' | 'loadgen', number> => {
     const own = process.cpuUsage();
-    return {
-      server: cpuSeconds(pids.server),
-      redis: cpuSeconds(pids.redis),
-      loadgen: (own.user + own.system) / 1e6,
-    };
+    const redis = ctx.redisPid === undefined ? 0 : cpuSeconds(ctx.redisPid);
+    return { server: cpuSeconds(server.child.pid), redis, loadgen: (own.user + own.system) / 1e6 };
   };
   const before = cpu();
   const result = await runLoad(run);
   const after = cpu();
-  const used = (name: string): number => (after[name] ?? 0) - (before[name] ?? 0);
-  const perRequest = (name: string): number =>
-    result.requests > 0 ? (used(name) * 1e6) / result.requests : 0;
+  const cores = (name: keyof typeof before): number => (after[name] - before[name]) / result.seconds;
+  const perRequest = (name: keyof typeof before): number =>
+    result.requests > 0 ? ((after[name] - before[name]) * 1e6) / result.requests : 0;
   return {
     connections: run.connections,
+    /** Fixed rate only: the rate asked of autocannon (`overallRate`). */
     targetRate: run.overallRate,
+    /** Responses per second in the measured window. */
     rate: result.rate,
+    /** Events per second (batches: rate × batch size). */
     eventsPerSecond: result.rate * (options.eventsPerRequest ?? 1),
     latency: result.latency,
     errors: result.errors,
     statuses: result.statuses,
-    cpuCores: Object.fromEntries(Object.keys(before).map((name) => [name, used(name) / result.seconds])),
+    /** CPU cores used on average in the window: the server, redis-server, the load generator. */
+    cpuCores: { server: cores('server'), redis: cores('redis'), loadgen: cores('loadgen') },
+    /** Server CPU per response (µs): steadier than req/s on a shared machine. */
     serverCpuMicrosPerRequest: perRequest('server'),
     redisCpuMicrosPerRequest: perRequest('redis'),
     eventLoopDelay: options.health ? await eventLoopDelay(server.port) : undefined,
   };
 }
+export type HttpFigures = Awaited<ReturnType<typeof measureHttp>>;
 
 export { Cleanup };

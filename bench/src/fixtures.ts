@@ -3,6 +3,9 @@ import type { RequestSpec } from './load';
 
 export type BenchSite = TestSite;
 
+/** The naive peer's queue (BullMQ's default prefix). */
+export const NAIVE_QUEUE = 'naive-events';
+
 export interface EventShape {
   /** Distinct paths and users the events cycle through. */
   paths: number;

@@ -1,12 +1,12 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** PIDs this run started that are still alive: SIGKILLed by PID after a crash or a signal, never by name. */
 const livePids = new Set<number>();
 
 export function trackPid(child: ChildProcess): void {
-  if (child.pid === undefined) return;
   const pid = child.pid;
+  if (pid === undefined) return;
   livePids.add(pid);
   child.once('exit', () => livePids.delete(pid));
 }
@@ -47,16 +47,13 @@ export function spawnNode(
   if (child.pid === undefined) throw new Error(`${name} could not be started`);
   trackPid(child);
   let output = '';
-  const collect = (chunk: Buffer): void => {
-    output = (output + chunk.toString()).slice(-64 * 1024);
-  };
+  const collect = (chunk: Buffer): void => void (output = (output + chunk.toString()).slice(-64 * 1024));
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const pid = child.pid;
   return {
     name,
-    pid,
+    pid: child.pid,
     child,
     output: () => output,
     async stop() {
@@ -77,39 +74,36 @@ export function waitForMessage<T>(
   what: string,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
-    const done = (): void => {
+    const settle = (error: string | undefined, value?: T): void => {
       clearTimeout(timer);
-      target.child.off('message', onMessage);
-      target.child.off('exit', onExit);
+      target.child.off('message', onMessage).off('exit', onExit);
+      if (error === undefined) resolve(value!);
+      else reject(new Error(`${target.name}: ${error} (${what}):\n${target.output()}`));
     };
     const onMessage = (message: unknown): void => {
       const value = accept(message);
-      if (value === undefined) return;
-      done();
-      resolve(value);
+      if (value !== undefined) settle(undefined, value);
     };
-    const onExit = (code: number | null, signal: string | null): void => {
-      done();
-      reject(new Error(`${target.name} exited (${code ?? signal}) before ${what}:\n${target.output()}`));
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`${target.name}: no ${what} within ${timeoutMs} ms:\n${target.output()}`));
-    }, timeoutMs);
-    target.child.on('message', onMessage);
-    target.child.once('exit', onExit);
+    const onExit = (code: number | null, signal: string | null) => settle(`exited (${code ?? signal})`);
+    const timer = setTimeout(() => settle(`nothing within ${timeoutMs} ms`), timeoutMs);
+    target.child.on('message', onMessage).once('exit', onExit);
   });
 }
 
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-/** User + system CPU seconds a process has used so far (Linux /proc; 0 once it is gone). */
+/**
+ * CPU seconds a process has used so far: the run time of each of its threads (Linux
+ * /proc/<pid>/task/<tid>/schedstat, in ns, where /proc/<pid>/stat counts 10 ms ticks); 0 once it is gone.
+ */
 export function cpuSeconds(pid: number): number {
+  const threadNanos = (tid: string): number => {
+    try {
+      return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      return 0; // the thread ended meanwhile
+    }
+  };
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The fields after the command name (which may hold spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => sum + threadNanos(tid), 0) / 1e9;
   } catch {
     return 0;
   }
@@ -164,13 +158,9 @@ export class Cleanup {
 
   async run(): Promise<void> {
     for (let step = this.steps.pop(); step; step = this.steps.pop()) {
-      try {
-        await step.run();
-      } catch (error) {
-        console.error(
-          `bench: cleanup "${step.name}" failed: ${error instanceof Error ? error.message : error}`,
-        );
-      }
+      await Promise.resolve()
+        .then(step.run)
+        .catch((error: unknown) => console.error(`bench: cleanup "${step?.name}" failed: ${String(error)}`));
     }
   }
 }

@@ -1,5 +1,6 @@
-import type { HttpFigures, RunResult } from './results';
-import type { WorkerDelta } from './worker-host';
+import type { HttpFigures } from './context';
+import type { RunResult } from './results';
+import type { WorkerDelta } from './backlog';
 
 /** One line of the report: a figure per Node version, and optionally a target checked on each. */
 interface Row {
@@ -146,7 +147,14 @@ const LINES: Line[] = [
     check: (v) => v === 1600,
   }),
   row('rollups differing from the events sent', (r) => r.drain?.rollupMismatches, 0, atMost(0, '= 0')),
-  row('processor CPU µs / event', (r) => r.drain?.processorCpuMicrosPerEvent, 1),
+  row('processor: CPU µs / event', (r) => r.drain?.processor.cpuMicrosPerEvent, 1),
+  row(
+    'processor: round trips / 1,000 events',
+    (r) => r.drain?.processor.roundTripsPer1000Events,
+    1,
+    atMost(5),
+  ),
+  row('processor: events per write', (r) => eventsPerWrite(r.drain?.processor)),
   row('test engine CPU s meanwhile', (r) => r.drain?.engineCpuSeconds, 1),
   { section: 'Project: freshness (202 → counted by /stats) at 200 events/s' },
   row('probes: p50 ms', (r) => r.freshness?.probes.p50),

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { insertTestSite } from '@analytics/common/testing';
+import { waitForEmptyQueue, workerDelta, workerSnapshot } from '../backlog';
 import {
-  benchMongo,
   Cleanup,
   freshDatabase,
-  startProcessorHost,
+  startProcessor,
   startService,
   type BenchContext,
   type Started,
@@ -17,18 +17,17 @@ import {
   statsRequest,
   type BenchSite,
 } from '../fixtures';
-import { getJson, runLoad, send, sendAccepted, summarise, type LoadResult } from '../load';
+import { getJson, runLoad, send, sendAccepted, summarise, type RequestSpec } from '../load';
 import type { RunResult } from '../results';
-import { WorkerHost, workerDelta } from '../worker-host';
 
 const POLL_INTERVAL_MS = 10;
 /** Background events stored before the measurement, then re-delivered at the chosen rate. */
 const STORED_BACKGROUND_EVENTS = 200;
 
-const totalViews = async (reporting: Started, site: BenchSite): Promise<number> => {
-  const request = statsRequest(site);
-  return (await getJson<{ total_views: number }>(reporting.port, request.path, request.headers)).total_views;
-};
+async function totalViews(reporting: Started, site: BenchSite): Promise<number> {
+  const { path, headers } = statsRequest(site);
+  return (await getJson<{ total_views: number }>(reporting.port, path, headers)).total_views;
+}
 
 /** Probes (new events) sent one at a time while `running()`; each timed from its 202 until /stats counts it. */
 async function runProbes(ingestion: Started, reporting: Started, site: BenchSite, running: () => boolean) {
@@ -60,28 +59,21 @@ async function runProbes(ingestion: Started, reporting: Started, site: BenchSite
 export async function runFreshness(ctx: BenchContext, result: RunResult): Promise<void> {
   const { rate, durationMs, newEventsMs } = ctx.settings.freshness;
   const cleanup = new Cleanup();
-  let running = true;
-  let polling = true;
+  let [probing, polling] = [true, true];
   try {
-    const mongoUri = freshDatabase(ctx, 'freshness');
-    const mongo = await benchMongo(cleanup, mongoUri);
+    const { uri, mongo, queue } = await freshDatabase(ctx, cleanup, 'freshness');
     const [background, fresh, probeSite] = [
       await insertTestSite(mongo),
       await insertTestSite(mongo),
       await insertTestSite(mongo),
     ];
-    const [ingestion, processor, reporting] = await Promise.all([
-      startService(ctx, cleanup, 'ingestion_service', mongoUri),
-      startProcessorHost(ctx, cleanup, mongoUri),
-      startService(ctx, cleanup, 'reporting_service', mongoUri),
-      startService(ctx, cleanup, 'cron_service', mongoUri),
+    const [ingestion, worker, reporting] = await Promise.all([
+      startService(ctx, cleanup, 'ingestion_service', uri),
+      startProcessor(ctx, cleanup, uri),
+      startService(ctx, cleanup, 'reporting_service', uri),
+      startService(ctx, cleanup, 'cron_service', uri),
     ]);
-    const host = new WorkerHost(processor.child);
-    const atRate = (
-      requests: ReturnType<typeof eventRequests>,
-      ms: number,
-      onResponse?: (s: number, at: number) => void,
-    ) =>
+    const atRate = (requests: RequestSpec[], ms: number, onResponse?: (status: number, at: number) => void) =>
       runLoad({
         port: ingestion.port,
         requests,
@@ -90,31 +82,22 @@ export async function runFreshness(ctx: BenchContext, result: RunResult): Promis
         overallRate: rate,
         onResponse,
       });
-    const accepted = (load: LoadResult): number => load.statuses['202'] ?? 0;
 
     // 1. Store the background events once (this warms the pipeline up too), then re-deliver them.
     const shape = { paths: 20, users: 50, idPrefix: 'bg' };
-    await sendAccepted(
-      ingestion.port,
-      batchRequests(background, STORED_BACKGROUND_EVENTS / 100, 100, 0, shape),
-      2,
-      'background',
-    );
-    let done = (await host.waitForEvents(STORED_BACKGROUND_EVENTS, 60_000)).events;
-    const before = await host.call('figures');
-    const probes = runProbes(ingestion, reporting, probeSite, () => running);
+    const stored = batchRequests(background, STORED_BACKGROUND_EVENTS / 100, 100, 0, shape);
+    await sendAccepted(ingestion.port, stored, 2, 'background events');
+    await waitForEmptyQueue(queue);
+    const before = workerSnapshot(worker);
+    const probes = runProbes(ingestion, reporting, probeSite, () => probing);
     probes.catch(() => undefined); // awaited below; a failure must not crash the run meanwhile
     const load = await atRate(eventRequests(background, STORED_BACKGROUND_EVENTS, 0, shape), durationMs);
-    running = false;
+    probing = false;
     const probeLatencies = await probes;
-    done += accepted(load) + probeLatencies.length;
-    const after = await host.waitForEvents(done, 120_000);
-    result.freshness = {
-      rate,
-      probes: summarise(probeLatencies),
-      loadErrors: load.errors,
-      processor: workerDelta(before, after),
-    };
+    await waitForEmptyQueue(queue);
+    const events = (load.statuses['202'] ?? 0) + probeLatencies.length;
+    const processor = workerDelta(events, before, workerSnapshot(worker));
+    result.freshness = { rate, probes: summarise(probeLatencies), processor };
 
     // 2. New events only (the service assigns their ids); /stats polled for the site's count meanwhile.
     const acceptedAt: number[] = [];
@@ -124,18 +107,19 @@ export async function runFreshness(ctx: BenchContext, result: RunResult): Promis
         shown.push({ at: performance.now(), views: await totalViews(reporting, fresh) });
     })();
     poller.catch(() => undefined);
-    const newBefore = await host.call('figures');
+    const newBefore = workerSnapshot(worker);
     await atRate(
       eventRequests(fresh, 64),
       newEventsMs,
       (status, at) => status === 202 && acceptedAt.push(at),
     );
-    const newAfter = await host.waitForEvents(done + acceptedAt.length, 300_000);
+    await waitForEmptyQueue(queue);
+    const newProcessor = workerDelta(acceptedAt.length, newBefore, workerSnapshot(worker));
     const deadline = performance.now() + 30_000;
     while (performance.now() < deadline && (shown.at(-1)?.views ?? 0) < acceptedAt.length) await sleep(50);
     polling = false;
     await poller;
-
+    // Event i (in order of its 202) counts as seen at the first poll after its 202 that shows i + 1 views.
     const fifo: number[] = [];
     let s = 0;
     acceptedAt
@@ -144,15 +128,15 @@ export async function runFreshness(ctx: BenchContext, result: RunResult): Promis
         while (s < shown.length && (shown[s]!.views < i + 1 || shown[s]!.at < at)) s++;
         if (s < shown.length) fifo.push(shown[s]!.at - at);
       });
+    const neverSeen = acceptedAt.length - fifo.length;
     result.freshness.newEvents = {
       events: acceptedAt.length,
       fifo: summarise(fifo),
-      neverSeen: acceptedAt.length - fifo.length,
-      processor: workerDelta(newBefore, newAfter),
+      neverSeen,
+      processor: newProcessor,
     };
   } finally {
-    running = false;
-    polling = false;
+    [probing, polling] = [false, false];
     await cleanup.run();
     await ctx.redis.flushall();
   }

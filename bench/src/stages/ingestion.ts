@@ -1,6 +1,6 @@
-import { benchMongo, Cleanup, freshDatabase, measureHttp, startService, type BenchContext } from '../context';
-import { batchRequests, eventRequests } from '../fixtures';
 import { insertTestSite } from '@analytics/common/testing';
+import { Cleanup, freshDatabase, measureHttp, startService, type BenchContext } from '../context';
+import { batchRequests, eventRequests } from '../fixtures';
 import type { RunResult } from '../results';
 
 /**
@@ -13,11 +13,10 @@ export async function runIngestion(ctx: BenchContext, result: RunResult): Promis
   const ingestion: NonNullable<RunResult['ingestion']> = (result.ingestion = {});
   const cleanup = new Cleanup();
   try {
-    const mongoUri = freshDatabase(ctx, 'ingestion');
-    const site = await insertTestSite(await benchMongo(cleanup, mongoUri));
-    const server = await startService(ctx, cleanup, 'ingestion_service', mongoUri);
+    const db = await freshDatabase(ctx, cleanup, 'ingestion');
+    const site = await insertTestSite(db.mongo);
+    const server = await startService(ctx, cleanup, 'ingestion_service', db.uri);
     const singles = eventRequests(site, 64);
-
     ingestion.event = await measureHttp(ctx, server, { requests: singles, health: true });
     await ctx.redis.flushall();
     ingestion.eventOpen = await measureHttp(ctx, server, {

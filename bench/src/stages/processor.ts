@@ -1,23 +1,16 @@
 import { insertTestSite } from '@analytics/common/testing';
-import {
-  benchMongo,
-  Cleanup,
-  freshDatabase,
-  startProcessorHost,
-  startService,
-  type BenchContext,
-} from '../context';
+import { drainBacklog, waitForEmptyQueue } from '../backlog';
+import { Cleanup, freshDatabase, startProcessor, startService, type BenchContext } from '../context';
 import { batchRequest, batchRequests, DEFAULT_SHAPE, eventRequests, pageView } from '../fixtures';
 import { sendAccepted, type RequestSpec } from '../load';
 import type { RunResult } from '../results';
-import { WorkerHost, workerDelta, type WorkerDelta } from '../worker-host';
 
 /**
- * The project's processor (peers/processor-host.ts, which counts), fed through the real ingestion: the
- * worker is paused, the queue filled, the worker resumed, and its figures taken when the last event is
- * done: CPU of the process per event (the database runs in its own process), MongoDB round trips per
- * 1,000 events, the database time the driver measured. Events carry ids so they can be sent again: a
- * re-delivered event goes through every step and round trip again, but the test engine stores nothing new.
+ * The project's processor fed through the real ingestion, its MongoDB traffic counted by a proxy: the
+ * queue is paused, filled and resumed, and the backlog drained at full speed: CPU of the processor per
+ * event (the database runs in its own process), round trips per 1,000 events, the database's time.
+ * Events carry ids so they can be sent again: a re-delivered event goes through every step and round
+ * trip again, but the test engine stores nothing new.
  */
 export async function runProcessor(ctx: BenchContext, result: RunResult): Promise<void> {
   const { warmupEvents, singles, newBatches, resentBatches } = ctx.settings.processor;
@@ -25,37 +18,26 @@ export async function runProcessor(ctx: BenchContext, result: RunResult): Promis
   const processor: NonNullable<RunResult['processor']> = (result.processor = {});
   const cleanup = new Cleanup();
   try {
-    const mongoUri = freshDatabase(ctx, 'processor');
-    const site = await insertTestSite(await benchMongo(cleanup, mongoUri));
-    const [ingestion, started] = await Promise.all([
-      startService(ctx, cleanup, 'ingestion_service', mongoUri),
-      startProcessorHost(ctx, cleanup, mongoUri),
+    const db = await freshDatabase(ctx, cleanup, 'processor');
+    const site = await insertTestSite(db.mongo);
+    const [ingestion, worker] = await Promise.all([
+      startService(ctx, cleanup, 'ingestion_service', db.uri),
+      startProcessor(ctx, cleanup, db.uri),
     ]);
-    const host = new WorkerHost(started.child);
     const shape = { ...DEFAULT_SHAPE, idPrefix: 'ev' };
     const send = (requests: RequestSpec[], what: string) => sendAccepted(ingestion.port, requests, 16, what);
-    let done = 0;
-    const drain = async (events: number, requests: RequestSpec[], what: string): Promise<WorkerDelta> => {
-      await host.call('pause');
-      await send(requests, what);
-      const before = await host.call('resume');
-      done += events;
-      return workerDelta(before, await host.waitForEvents(done, 600_000));
-    };
+    const drain = (events: number, requests: RequestSpec[], what: string) =>
+      drainBacklog(db.queue, worker, events, () => send(requests, what));
 
     // Warm-up: new single events and one new batch, then the same events twice more.
     for (let round = 0; round < 3; round++) {
       await send(eventRequests(site, warmupEvents, 0, shape), 'warm-up events');
       await send(batchRequests(site, 1, size, warmupEvents, shape), 'warm-up batch');
-      done += warmupEvents + size;
-      await host.waitForEvents(done, 120_000);
+      await waitForEmptyQueue(db.queue);
     }
     let stored = warmupEvents + size;
-    processor.batches = await drain(
-      newBatches * size,
-      batchRequests(site, newBatches, size, stored, shape),
-      'new batches',
-    );
+    const batches = batchRequests(site, newBatches, size, stored, shape);
+    processor.batches = await drain(newBatches * size, batches, 'new batches');
     stored += newBatches * size;
     processor.singles = await drain(singles, eventRequests(site, singles, stored, shape), 'single events');
     stored += singles;

@@ -1,20 +1,19 @@
 import { getRollupModel, HOUR_MS, startOfHour } from '@analytics/common';
 import { insertTestSite } from '@analytics/common/testing';
 import type mongoose from 'mongoose';
+import { waitForEmptyQueue } from '../backlog';
 import {
-  benchMongo,
   Cleanup,
   freshDatabase,
   loadBuilt,
   measureHttp,
-  startProcessorHost,
+  startProcessor,
   startService,
   type BenchContext,
 } from '../context';
 import { batchRequest, pageView, statsRequest, type EventShape } from '../fixtures';
 import { getJson, sendAccepted } from '../load';
 import type { RunResult, StatsVolume } from '../results';
-import { WorkerHost } from '../worker-host';
 
 type QueryModule = typeof import('../../../reporting_service/src/queries/get-site-stats.query');
 type WindowModule = typeof import('../../../reporting_service/src/services/stats-window');
@@ -52,15 +51,13 @@ export async function runStats(ctx: BenchContext, result: RunResult): Promise<vo
   const stats: NonNullable<RunResult['stats']> = (result.stats = {});
   const cleanup = new Cleanup();
   try {
-    const mongoUri = freshDatabase(ctx, 'stats');
-    const mongo = await benchMongo(cleanup, mongoUri);
+    const { uri, mongo, queue } = await freshDatabase(ctx, cleanup, 'stats');
     const site = await insertTestSite(mongo);
-    const [ingestion, processor, reporting] = await Promise.all([
-      startService(ctx, cleanup, 'ingestion_service', mongoUri),
-      startProcessorHost(ctx, cleanup, mongoUri),
-      startService(ctx, cleanup, 'reporting_service', mongoUri),
+    const [ingestion, , reporting] = await Promise.all([
+      startService(ctx, cleanup, 'ingestion_service', uri),
+      startProcessor(ctx, cleanup, uri),
+      startService(ctx, cleanup, 'reporting_service', uri),
     ]);
-    const host = new WorkerHost(processor.child);
     const shape = statsShape(Date.now());
     let sent = 0;
 
@@ -77,7 +74,7 @@ export async function runStats(ctx: BenchContext, result: RunResult): Promise<vo
       }
       await sendAccepted(ingestion.port, requests, 4, 'POST /events');
       sent += count;
-      await host.waitForEvents(sent, 300_000);
+      await waitForEmptyQueue(queue);
     };
     const measure = async (): Promise<StatsVolume> => {
       const request = statsRequest(site);
