@@ -14,7 +14,7 @@ import {
   cpuSeconds,
   rssBytes,
   spawnNode,
-  waitForMessage,
+  waitForReady,
   type NodeChild,
   type RssSampler,
 } from './processes';
@@ -73,10 +73,12 @@ export interface BenchContext {
 export type ServiceName = 'ingestion_service' | 'processor_service' | 'reporting_service' | 'cron_service';
 
 const load = createRequire(__filename);
+/** Where the services run from: this checkout, or another one's build for a before/after comparison. */
+const SERVICES_ROOT = path.resolve(process.env.BENCH_SERVICES_ROOT ?? REPO_ROOT);
 
 /** A module of a built service (`<service>/dist/...`), typed with `typeof import` of its source. */
 export function loadBuilt<T>(relativePath: string): T {
-  return load(path.join(REPO_ROOT, relativePath)) as T;
+  return load(path.join(SERVICES_ROOT, relativePath)) as T;
 }
 
 /** A database no other stage uses: the test engine slows down with every document a collection holds. */
@@ -137,7 +139,7 @@ async function startScript(
     ctx.rss.unwatch(label);
     await child.stop();
   });
-  await waitForMessage(child, (message) => (message === 'ready' ? true : undefined), 30_000, 'ready');
+  await waitForReady(child);
   ctx.rssIdle[label] ??= rssBytes(child.pid);
   ctx.rss.watch(label, child.pid);
   return { child, port };
@@ -148,11 +150,11 @@ async function startScript(
  * them from the service's own `npm start`), so the bench measures the memory settings users get.
  */
 export function startService(ctx: BenchContext, cleanup: Cleanup, service: ServiceName, mongoUri: string) {
-  const { apps } = load(path.join(REPO_ROOT, 'ecosystem.config.js')) as {
+  const { apps } = load(path.join(SERVICES_ROOT, 'ecosystem.config.js')) as {
     apps: { name: string; node_args?: string }[];
   };
   const flags = apps.find((app) => app.name === service)?.node_args?.split(' ') ?? [];
-  const entry = path.join(REPO_ROOT, service, 'dist', 'index.js');
+  const entry = path.join(SERVICES_ROOT, service, 'dist', 'index.js');
   return startScript(ctx, cleanup, service, entry, serviceEnv(ctx, mongoUri, service), flags);
 }
 

@@ -66,26 +66,18 @@ export function spawnNode(
   };
 }
 
-/** Resolves with the first IPC message `accept` maps to a value; rejects on exit or timeout. */
-export function waitForMessage<T>(
-  target: NodeChild,
-  accept: (message: unknown) => T | undefined,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
+/** Resolves once the process sends 'ready' over IPC (as pm2 expects); rejects on exit or timeout. */
+export function waitForReady(target: NodeChild, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
-    const settle = (error: string | undefined, value?: T): void => {
+    const settle = (error?: string): void => {
       clearTimeout(timer);
       target.child.off('message', onMessage).off('exit', onExit);
-      if (error === undefined) resolve(value!);
-      else reject(new Error(`${target.name}: ${error} (${what}):\n${target.output()}`));
+      if (error === undefined) resolve();
+      else reject(new Error(`${target.name} ${error} before it was ready:\n${target.output()}`));
     };
-    const onMessage = (message: unknown): void => {
-      const value = accept(message);
-      if (value !== undefined) settle(undefined, value);
-    };
+    const onMessage = (message: unknown) => message === 'ready' && settle();
     const onExit = (code: number | null, signal: string | null) => settle(`exited (${code ?? signal})`);
-    const timer = setTimeout(() => settle(`nothing within ${timeoutMs} ms`), timeoutMs);
+    const timer = setTimeout(() => settle(`took ${timeoutMs} ms`), timeoutMs);
     target.child.on('message', onMessage).once('exit', onExit);
   });
 }
