@@ -21,10 +21,10 @@ export async function runNaive(ctx: BenchContext, result: RunResult): Promise<vo
     naive.http = await measureHttp(ctx, server, { requests });
     await ctx.redis.flushall();
 
-    const frameworkOnly = new Cleanup();
     const env = { REDIS_URL: ctx.redisUrl, NAIVE_ENQUEUE: 'off' };
-    const bare = await startPeer(ctx, frameworkOnly, 'naive-http-no-enqueue', 'naive-server', env);
-    naive.httpNoEnqueue = await measureHttp(ctx, bare, { requests }).finally(() => frameworkOnly.run());
+    const frameworkOnly = await startPeer(ctx, cleanup, 'naive-http-no-enqueue', 'naive-server', env);
+    naive.httpNoEnqueue = await measureHttp(ctx, frameworkOnly, { requests });
+    await frameworkOnly.child.stop(); // before the worker's stage
 
     const proxy = new MongoCommandProxy(databaseUri(ctx, 'naive'));
     cleanup.add('mongodb proxy', () => proxy.stop());
