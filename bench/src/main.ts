@@ -96,13 +96,18 @@ async function runChild(): Promise<void> {
       if (stopping || (only && !only.includes(name))) continue;
       const stageStarted = Date.now();
       log(`${name}...`);
+      const stageCleanup = new Cleanup();
       try {
-        await stage(ctx, result);
+        await stage(ctx, result, stageCleanup);
         log(`${name} done in ${((Date.now() - stageStarted) / 1000).toFixed(1)} s`);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         result.failures[name] = message.split('\n')[0]!;
         log(`${name} FAILED: ${message}`);
+      } finally {
+        // Every process and connection the stage started, then the queue's keys: each stage starts clean.
+        await stageCleanup.run();
+        await client.flushall();
       }
     }
   } finally {

@@ -2,7 +2,7 @@ import type mongoose from 'mongoose';
 import { getRawEventModel, getRollupModel } from '@analytics/common';
 import { insertTestSite } from '@analytics/common/testing';
 import { waitForEmptyQueue, workerDelta, workerSnapshot } from '../backlog';
-import { Cleanup, freshDatabase, startProcessor, startService, type BenchContext } from '../context';
+import { type Cleanup, freshDatabase, startProcessor, startService, type BenchContext } from '../context';
 import { batchRequests, DEFAULT_SHAPE, pageView, type BenchSite } from '../fixtures';
 import { send } from '../load';
 import { cpuSeconds } from '../processes';
@@ -43,50 +43,44 @@ async function rollupMismatches(
  * until no job is waiting, active or delayed; then every raw event must be stored once and the rollups
  * must match what was sent exactly.
  */
-export async function runDrain(ctx: BenchContext, result: RunResult): Promise<void> {
+export async function runDrain(ctx: BenchContext, result: RunResult, cleanup: Cleanup): Promise<void> {
   const { batchSize, drain } = ctx.settings;
   const events = drain.batches * batchSize;
-  const cleanup = new Cleanup();
-  try {
-    const db = await freshDatabase(ctx, cleanup, 'drain');
-    const site = await insertTestSite(db.mongo);
-    const [ingestion, worker] = await Promise.all([
-      startService(ctx, cleanup, 'ingestion_service', db.uri),
-      startProcessor(ctx, cleanup, db.uri),
-    ]);
-    const requests = batchRequests(site, drain.batches, batchSize, 0, DEFAULT_SHAPE);
-    const engineCpu = (): number => (ctx.mongoPid === undefined ? 0 : cpuSeconds(ctx.mongoPid));
-    const [before, engineBefore, sent] = [workerSnapshot(worker), engineCpu(), performance.now()];
-    let lastAccepted = sent;
-    const statuses = await Promise.all(
-      requests.map(async (request) => {
-        const { status } = await send(ingestion.port, request);
-        lastAccepted = Math.max(lastAccepted, performance.now());
-        return status;
-      }),
-    );
-    if (statuses.some((status) => status !== 202))
-      throw new Error(`POST /events answered ${statuses.join(', ')}`);
-    await waitForEmptyQueue(db.queue);
-    const drainMs = performance.now() - lastAccepted;
-    const processor = workerDelta(events, before, workerSnapshot(worker));
-    const engineCpuSeconds = engineCpu() - engineBefore;
-    const rawEventsStored = await getRawEventModel(db.mongo).countDocuments({ site_id: site.siteId });
-    const mismatches = await rollupMismatches(db.mongo, site, events);
-    const sendMs = lastAccepted - sent;
-    result.drain = {
-      events,
-      sendMs,
-      drainMs,
-      rawEventsStored,
-      rollupMismatches: mismatches,
-      processor,
-      engineCpuSeconds,
-    };
-    if (rawEventsStored !== events || mismatches > 0)
-      throw new Error(`${rawEventsStored} of ${events} raw events stored, ${mismatches} rollups differ`);
-  } finally {
-    await cleanup.run();
-    await ctx.redis.flushall();
-  }
+  const db = await freshDatabase(ctx, cleanup, 'drain');
+  const site = await insertTestSite(db.mongo);
+  const [ingestion, worker] = await Promise.all([
+    startService(ctx, cleanup, 'ingestion_service', db.uri),
+    startProcessor(ctx, cleanup, db.uri),
+  ]);
+  const requests = batchRequests(site, drain.batches, batchSize, 0, DEFAULT_SHAPE);
+  const engineCpu = (): number => (ctx.mongoPid === undefined ? 0 : cpuSeconds(ctx.mongoPid));
+  const [before, engineBefore, sent] = [workerSnapshot(worker), engineCpu(), performance.now()];
+  let lastAccepted = sent;
+  const statuses = await Promise.all(
+    requests.map(async (request) => {
+      const { status } = await send(ingestion.port, request);
+      lastAccepted = Math.max(lastAccepted, performance.now());
+      return status;
+    }),
+  );
+  if (statuses.some((status) => status !== 202))
+    throw new Error(`POST /events answered ${statuses.join(', ')}`);
+  await waitForEmptyQueue(db.queue);
+  const drainMs = performance.now() - lastAccepted;
+  const processor = workerDelta(events, before, workerSnapshot(worker));
+  const engineCpuSeconds = engineCpu() - engineBefore;
+  const rawEventsStored = await getRawEventModel(db.mongo).countDocuments({ site_id: site.siteId });
+  const mismatches = await rollupMismatches(db.mongo, site, events);
+  const sendMs = lastAccepted - sent;
+  result.drain = {
+    events,
+    sendMs,
+    drainMs,
+    rawEventsStored,
+    rollupMismatches: mismatches,
+    processor,
+    engineCpuSeconds,
+  };
+  if (rawEventsStored !== events || mismatches > 0)
+    throw new Error(`${rawEventsStored} of ${events} raw events stored, ${mismatches} rollups differ`);
 }

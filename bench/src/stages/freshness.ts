@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { insertTestSite } from '@analytics/common/testing';
 import { waitForEmptyQueue, workerDelta, workerSnapshot } from '../backlog';
 import {
-  Cleanup,
+  type Cleanup,
   freshDatabase,
   startProcessor,
   startService,
@@ -56,88 +56,78 @@ async function runProbes(ingestion: Started, reporting: Started, site: BenchSite
  *    202 until /stats counts as many events as had been accepted up to it (exact when processing is
  *    first-in first-out, which the queue and the group commit are, give or take one write).
  */
-export async function runFreshness(ctx: BenchContext, result: RunResult): Promise<void> {
+export async function runFreshness(ctx: BenchContext, result: RunResult, cleanup: Cleanup): Promise<void> {
   const { rate, durationMs, newEventsMs } = ctx.settings.freshness;
-  const cleanup = new Cleanup();
   let [probing, polling] = [true, true];
-  try {
-    const { uri, mongo, queue } = await freshDatabase(ctx, cleanup, 'freshness');
-    const [background, fresh, probeSite] = [
-      await insertTestSite(mongo),
-      await insertTestSite(mongo),
-      await insertTestSite(mongo),
-    ];
-    const [ingestion, worker, reporting] = await Promise.all([
-      startService(ctx, cleanup, 'ingestion_service', uri),
-      startProcessor(ctx, cleanup, uri),
-      startService(ctx, cleanup, 'reporting_service', uri),
-      startService(ctx, cleanup, 'cron_service', uri),
-    ]);
-    const atRate = (requests: RequestSpec[], ms: number, onResponse?: (status: number, at: number) => void) =>
-      runLoad({
-        port: ingestion.port,
-        requests,
-        connections: 16,
-        durationMs: ms,
-        overallRate: rate,
-        onResponse,
-      });
+  const { uri, mongo, queue } = await freshDatabase(ctx, cleanup, 'freshness');
+  const [background, fresh, probeSite] = [
+    await insertTestSite(mongo),
+    await insertTestSite(mongo),
+    await insertTestSite(mongo),
+  ];
+  const [ingestion, worker, reporting] = await Promise.all([
+    startService(ctx, cleanup, 'ingestion_service', uri),
+    startProcessor(ctx, cleanup, uri),
+    startService(ctx, cleanup, 'reporting_service', uri),
+    startService(ctx, cleanup, 'cron_service', uri),
+  ]);
+  cleanup.add('probes and /stats polling', () => ([probing, polling] = [false, false]));
+  const atRate = (requests: RequestSpec[], ms: number, onResponse?: (status: number, at: number) => void) =>
+    runLoad({
+      port: ingestion.port,
+      requests,
+      connections: 16,
+      durationMs: ms,
+      overallRate: rate,
+      onResponse,
+    });
 
-    // 1. Store the background events once (this warms the pipeline up too), then re-deliver them.
-    const shape = { paths: 20, users: 50, idPrefix: 'bg' };
-    const stored = batchRequests(background, STORED_BACKGROUND_EVENTS / 100, 100, 0, shape);
-    await sendAccepted(ingestion.port, stored, 2, 'background events');
-    await waitForEmptyQueue(queue);
-    const before = workerSnapshot(worker);
-    const probes = runProbes(ingestion, reporting, probeSite, () => probing);
-    probes.catch(() => undefined); // awaited below; a failure must not crash the run meanwhile
-    const load = await atRate(eventRequests(background, STORED_BACKGROUND_EVENTS, 0, shape), durationMs);
-    probing = false;
-    const probeLatencies = await probes;
-    await waitForEmptyQueue(queue);
-    const events = (load.statuses['202'] ?? 0) + probeLatencies.length;
-    const processor = workerDelta(events, before, workerSnapshot(worker));
-    result.freshness = { rate, probes: summarise(probeLatencies), processor };
+  // 1. Store the background events once (this warms the pipeline up too), then re-deliver them.
+  const shape = { paths: 20, users: 50, idPrefix: 'bg' };
+  const stored = batchRequests(background, STORED_BACKGROUND_EVENTS / 100, 100, 0, shape);
+  await sendAccepted(ingestion.port, stored, 2, 'background events');
+  await waitForEmptyQueue(queue);
+  const before = workerSnapshot(worker);
+  const probes = runProbes(ingestion, reporting, probeSite, () => probing);
+  probes.catch(() => undefined); // awaited below; a failure must not crash the run meanwhile
+  const load = await atRate(eventRequests(background, STORED_BACKGROUND_EVENTS, 0, shape), durationMs);
+  probing = false;
+  const probeLatencies = await probes;
+  await waitForEmptyQueue(queue);
+  const events = (load.statuses['202'] ?? 0) + probeLatencies.length;
+  const processor = workerDelta(events, before, workerSnapshot(worker));
+  result.freshness = { rate, probes: summarise(probeLatencies), processor };
 
-    // 2. New events only (the service assigns their ids); /stats polled for the site's count meanwhile.
-    const acceptedAt: number[] = [];
-    const shown: { at: number; views: number }[] = [];
-    const poller = (async () => {
-      for (; polling; await sleep(POLL_INTERVAL_MS))
-        shown.push({ at: performance.now(), views: await totalViews(reporting, fresh) });
-    })();
-    poller.catch(() => undefined);
-    const newBefore = workerSnapshot(worker);
-    await atRate(
-      eventRequests(fresh, 64),
-      newEventsMs,
-      (status, at) => status === 202 && acceptedAt.push(at),
-    );
-    await waitForEmptyQueue(queue);
-    const newProcessor = workerDelta(acceptedAt.length, newBefore, workerSnapshot(worker));
-    const deadline = performance.now() + 30_000;
-    while (performance.now() < deadline && (shown.at(-1)?.views ?? 0) < acceptedAt.length) await sleep(50);
-    polling = false;
-    await poller;
-    // Event i (in order of its 202) counts as seen at the first poll after its 202 that shows i + 1 views.
-    const fifo: number[] = [];
-    let s = 0;
-    acceptedAt
-      .sort((a, b) => a - b)
-      .forEach((at, i) => {
-        while (s < shown.length && (shown[s]!.views < i + 1 || shown[s]!.at < at)) s++;
-        if (s < shown.length) fifo.push(shown[s]!.at - at);
-      });
-    const neverSeen = acceptedAt.length - fifo.length;
-    result.freshness.newEvents = {
-      events: acceptedAt.length,
-      fifo: summarise(fifo),
-      neverSeen,
-      processor: newProcessor,
-    };
-  } finally {
-    [probing, polling] = [false, false];
-    await cleanup.run();
-    await ctx.redis.flushall();
-  }
+  // 2. New events only (the service assigns their ids); /stats polled for the site's count meanwhile.
+  const acceptedAt: number[] = [];
+  const shown: { at: number; views: number }[] = [];
+  const poller = (async () => {
+    for (; polling; await sleep(POLL_INTERVAL_MS))
+      shown.push({ at: performance.now(), views: await totalViews(reporting, fresh) });
+  })();
+  poller.catch(() => undefined);
+  const newBefore = workerSnapshot(worker);
+  await atRate(eventRequests(fresh, 64), newEventsMs, (status, at) => status === 202 && acceptedAt.push(at));
+  await waitForEmptyQueue(queue);
+  const newProcessor = workerDelta(acceptedAt.length, newBefore, workerSnapshot(worker));
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline && (shown.at(-1)?.views ?? 0) < acceptedAt.length) await sleep(50);
+  polling = false;
+  await poller;
+  // Event i (in order of its 202) counts as seen at the first poll after its 202 that shows i + 1 views.
+  const fifo: number[] = [];
+  let s = 0;
+  acceptedAt
+    .sort((a, b) => a - b)
+    .forEach((at, i) => {
+      while (s < shown.length && (shown[s]!.views < i + 1 || shown[s]!.at < at)) s++;
+      if (s < shown.length) fifo.push(shown[s]!.at - at);
+    });
+  const neverSeen = acceptedAt.length - fifo.length;
+  result.freshness.newEvents = {
+    events: acceptedAt.length,
+    fifo: summarise(fifo),
+    neverSeen,
+    processor: newProcessor,
+  };
 }

@@ -1,5 +1,5 @@
 import { insertTestSite } from '@analytics/common/testing';
-import { Cleanup, freshDatabase, measureHttp, startService, type BenchContext } from '../context';
+import { type Cleanup, freshDatabase, measureHttp, startService, type BenchContext } from '../context';
 import { batchRequests, eventRequests } from '../fixtures';
 import type { RunResult } from '../results';
 
@@ -8,32 +8,26 @@ import type { RunResult } from '../results';
  * load, as for the ceilings and the naive peer): POST /event closed loop for the maximum, at half of it
  * through autocannon's overallRate for the latency under a fixed rate, POST /events with 100-event batches.
  */
-export async function runIngestion(ctx: BenchContext, result: RunResult): Promise<void> {
+export async function runIngestion(ctx: BenchContext, result: RunResult, cleanup: Cleanup): Promise<void> {
   const { settings } = ctx;
   const ingestion: NonNullable<RunResult['ingestion']> = (result.ingestion = {});
-  const cleanup = new Cleanup();
-  try {
-    const db = await freshDatabase(ctx, cleanup, 'ingestion');
-    const site = await insertTestSite(db.mongo);
-    const server = await startService(ctx, cleanup, 'ingestion_service', db.uri);
-    const singles = eventRequests(site, 64);
-    ingestion.event = await measureHttp(ctx, server, { requests: singles, health: true });
-    await ctx.redis.flushall();
-    ingestion.eventOpen = await measureHttp(ctx, server, {
-      requests: singles,
-      connections: settings.openLoopConnections,
-      overallRate: Math.max(10, Math.round(ingestion.event.rate / 2)),
-      health: true,
-    });
-    await ctx.redis.flushall();
-    ingestion.events = await measureHttp(ctx, server, {
-      requests: batchRequests(site, 8, settings.batchSize),
-      connections: settings.batchConnections,
-      eventsPerRequest: settings.batchSize,
-      health: true,
-    });
-  } finally {
-    await cleanup.run();
-    await ctx.redis.flushall();
-  }
+  const db = await freshDatabase(ctx, cleanup, 'ingestion');
+  const site = await insertTestSite(db.mongo);
+  const server = await startService(ctx, cleanup, 'ingestion_service', db.uri);
+  const singles = eventRequests(site, 64);
+  ingestion.event = await measureHttp(ctx, server, { requests: singles, health: true });
+  await ctx.redis.flushall();
+  ingestion.eventOpen = await measureHttp(ctx, server, {
+    requests: singles,
+    connections: settings.openLoopConnections,
+    overallRate: Math.max(10, Math.round(ingestion.event.rate / 2)),
+    health: true,
+  });
+  await ctx.redis.flushall();
+  ingestion.events = await measureHttp(ctx, server, {
+    requests: batchRequests(site, 8, settings.batchSize),
+    connections: settings.batchConnections,
+    eventsPerRequest: settings.batchSize,
+    health: true,
+  });
 }

@@ -1,6 +1,6 @@
 import { insertTestSite } from '@analytics/common/testing';
 import { drainBacklog, waitForEmptyQueue } from '../backlog';
-import { Cleanup, freshDatabase, startProcessor, startService, type BenchContext } from '../context';
+import { type Cleanup, freshDatabase, startProcessor, startService, type BenchContext } from '../context';
 import { batchRequest, batchRequests, DEFAULT_SHAPE, eventRequests, pageView } from '../fixtures';
 import { sendAccepted, type RequestSpec } from '../load';
 import type { RunResult } from '../results';
@@ -12,45 +12,39 @@ import type { RunResult } from '../results';
  * Events carry ids so they can be sent again: a re-delivered event goes through every step and round
  * trip again, but the test engine stores nothing new.
  */
-export async function runProcessor(ctx: BenchContext, result: RunResult): Promise<void> {
+export async function runProcessor(ctx: BenchContext, result: RunResult, cleanup: Cleanup): Promise<void> {
   const { warmupEvents, singles, newBatches, resentBatches } = ctx.settings.processor;
   const size = ctx.settings.batchSize;
   const processor: NonNullable<RunResult['processor']> = (result.processor = {});
-  const cleanup = new Cleanup();
-  try {
-    const db = await freshDatabase(ctx, cleanup, 'processor');
-    const site = await insertTestSite(db.mongo);
-    const [ingestion, worker] = await Promise.all([
-      startService(ctx, cleanup, 'ingestion_service', db.uri),
-      startProcessor(ctx, cleanup, db.uri),
-    ]);
-    const shape = { ...DEFAULT_SHAPE, idPrefix: 'ev' };
-    const send = (requests: RequestSpec[], what: string) => sendAccepted(ingestion.port, requests, 16, what);
-    const drain = (events: number, requests: RequestSpec[], what: string) =>
-      drainBacklog(db.queue, worker, events, () => send(requests, what));
+  const db = await freshDatabase(ctx, cleanup, 'processor');
+  const site = await insertTestSite(db.mongo);
+  const [ingestion, worker] = await Promise.all([
+    startService(ctx, cleanup, 'ingestion_service', db.uri),
+    startProcessor(ctx, cleanup, db.uri),
+  ]);
+  const shape = { ...DEFAULT_SHAPE, idPrefix: 'ev' };
+  const send = (requests: RequestSpec[], what: string) => sendAccepted(ingestion.port, requests, 16, what);
+  const drain = (events: number, requests: RequestSpec[], what: string) =>
+    drainBacklog(db.queue, worker, events, () => send(requests, what));
 
-    // Warm-up: new single events and one new batch, then the same events twice more.
-    for (let round = 0; round < 3; round++) {
-      await send(eventRequests(site, warmupEvents, 0, shape), 'warm-up events');
-      await send(batchRequests(site, 1, size, warmupEvents, shape), 'warm-up batch');
-      await waitForEmptyQueue(db.queue);
-    }
-    let stored = warmupEvents + size;
-    const batches = batchRequests(site, newBatches, size, stored, shape);
-    processor.batches = await drain(newBatches * size, batches, 'new batches');
-    stored += newBatches * size;
-    processor.singles = await drain(singles, eventRequests(site, singles, stored, shape), 'single events');
-    stored += singles;
-    // Re-deliveries: 100-event jobs cycling over every stored event.
-    const resent = Array.from({ length: resentBatches }, (_, j) =>
-      batchRequest(
-        site,
-        Array.from({ length: size }, (_, i) => pageView(site.siteId, (j * size + i) % stored, shape)),
-      ),
-    );
-    processor.resent = await drain(resentBatches * size, resent, 're-sent batches');
-  } finally {
-    await cleanup.run();
-    await ctx.redis.flushall();
+  // Warm-up: new single events and one new batch, then the same events twice more.
+  for (let round = 0; round < 3; round++) {
+    await send(eventRequests(site, warmupEvents, 0, shape), 'warm-up events');
+    await send(batchRequests(site, 1, size, warmupEvents, shape), 'warm-up batch');
+    await waitForEmptyQueue(db.queue);
   }
+  let stored = warmupEvents + size;
+  const batches = batchRequests(site, newBatches, size, stored, shape);
+  processor.batches = await drain(newBatches * size, batches, 'new batches');
+  stored += newBatches * size;
+  processor.singles = await drain(singles, eventRequests(site, singles, stored, shape), 'single events');
+  stored += singles;
+  // Re-deliveries: 100-event jobs cycling over every stored event.
+  const resent = Array.from({ length: resentBatches }, (_, j) =>
+    batchRequest(
+      site,
+      Array.from({ length: size }, (_, i) => pageView(site.siteId, (j * size + i) % stored, shape)),
+    ),
+  );
+  processor.resent = await drain(resentBatches * size, resent, 're-sent batches');
 }

@@ -3,7 +3,7 @@ import { insertTestSite } from '@analytics/common/testing';
 import type mongoose from 'mongoose';
 import { waitForEmptyQueue } from '../backlog';
 import {
-  Cleanup,
+  type Cleanup,
   freshDatabase,
   loadBuilt,
   measureHttp,
@@ -46,59 +46,53 @@ async function documentsRead(mongo: mongoose.Connection, siteId: string): Promis
  * GET /stats at two data volumes over the same paths, users and hours: the documents read must not
  * change (the pipeline reads rollups, not raw events) and the latency should barely move.
  */
-export async function runStats(ctx: BenchContext, result: RunResult): Promise<void> {
+export async function runStats(ctx: BenchContext, result: RunResult, cleanup: Cleanup): Promise<void> {
   const { settings } = ctx;
   const stats: NonNullable<RunResult['stats']> = (result.stats = {});
-  const cleanup = new Cleanup();
-  try {
-    const { uri, mongo, queue } = await freshDatabase(ctx, cleanup, 'stats');
-    const site = await insertTestSite(mongo);
-    const [ingestion, , reporting] = await Promise.all([
-      startService(ctx, cleanup, 'ingestion_service', uri),
-      startProcessor(ctx, cleanup, uri),
-      startService(ctx, cleanup, 'reporting_service', uri),
-    ]);
-    const shape = statsShape(Date.now());
-    let sent = 0;
+  const { uri, mongo, queue } = await freshDatabase(ctx, cleanup, 'stats');
+  const site = await insertTestSite(mongo);
+  const [ingestion, , reporting] = await Promise.all([
+    startService(ctx, cleanup, 'ingestion_service', uri),
+    startProcessor(ctx, cleanup, uri),
+    startService(ctx, cleanup, 'reporting_service', uri),
+  ]);
+  const shape = statsShape(Date.now());
+  let sent = 0;
 
-    const addEvents = async (count: number): Promise<void> => {
-      const requests = [];
-      for (let first = sent; first < sent + count; first += settings.batchSize) {
-        const size = Math.min(settings.batchSize, sent + count - first);
-        requests.push(
-          batchRequest(
-            site,
-            Array.from({ length: size }, (_, i) => pageView(site.siteId, first + i, shape)),
-          ),
-        );
-      }
-      await sendAccepted(ingestion.port, requests, 4, 'POST /events');
-      sent += count;
-      await waitForEmptyQueue(queue);
+  const addEvents = async (count: number): Promise<void> => {
+    const requests = [];
+    for (let first = sent; first < sent + count; first += settings.batchSize) {
+      const size = Math.min(settings.batchSize, sent + count - first);
+      requests.push(
+        batchRequest(
+          site,
+          Array.from({ length: size }, (_, i) => pageView(site.siteId, first + i, shape)),
+        ),
+      );
+    }
+    await sendAccepted(ingestion.port, requests, 4, 'POST /events');
+    sent += count;
+    await waitForEmptyQueue(queue);
+  };
+  const measure = async (): Promise<StatsVolume> => {
+    const request = statsRequest(site);
+    const http = await measureHttp(ctx, reporting, {
+      requests: [request],
+      connections: settings.stats.connections,
+      warmupMs: 500,
+      durationMs: settings.stats.durationMs,
+    });
+    const body = await getJson<{ total_views: number }>(reporting.port, request.path, request.headers);
+    return {
+      events: sent,
+      docsRead: await documentsRead(mongo, site.siteId),
+      totalViews: body.total_views,
+      http,
     };
-    const measure = async (): Promise<StatsVolume> => {
-      const request = statsRequest(site);
-      const http = await measureHttp(ctx, reporting, {
-        requests: [request],
-        connections: settings.stats.connections,
-        warmupMs: 500,
-        durationMs: settings.stats.durationMs,
-      });
-      const body = await getJson<{ total_views: number }>(reporting.port, request.path, request.headers);
-      return {
-        events: sent,
-        docsRead: await documentsRead(mongo, site.siteId),
-        totalViews: body.total_views,
-        http,
-      };
-    };
+  };
 
-    await addEvents(settings.stats.baseEvents);
-    stats.base = await measure();
-    await addEvents(settings.stats.baseEvents * (settings.stats.factor - 1));
-    stats.fivefold = await measure();
-  } finally {
-    await cleanup.run();
-    await ctx.redis.flushall();
-  }
+  await addEvents(settings.stats.baseEvents);
+  stats.base = await measure();
+  await addEvents(settings.stats.baseEvents * (settings.stats.factor - 1));
+  stats.fivefold = await measure();
 }
