@@ -9,7 +9,7 @@
  * Plain Node built-ins only: it runs before node_modules/ exists. Used two ways:
  *   require('./bootstrap').prepare('start')           scripts/start.js, before anything else
  *   node scripts/bootstrap.js test && jest            package.json's test scripts (exit 1 with one line)
- * Purposes: `start` (no system check: start.js finds or starts Redis itself), `test`, `lint`.
+ * Purposes: `start` (no system check: start.js finds or starts Redis itself), `test`, `bench`, `lint`.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -63,6 +63,23 @@ function checkSystemForTests() {
       '(Debian/Ubuntu: sudo apt-get install redis-server; Fedora: sudo dnf install redis; ' +
       'macOS: brew install redis) and run the command again, or set TEST_REDIS_URL to a Redis 6.2+ ' +
       'the tests may write to.',
+  );
+}
+
+/** What `npm run bench` needs from outside npm: it always starts its own redis-server. */
+function checkSystemForBench() {
+  const linuxX64 = process.platform === 'linux' && process.arch === 'x64';
+  if (!process.env.BENCH_MONGODB_URI && !linuxX64) {
+    throw new BootstrapError(
+      `the bundled MongoDB test engine runs on Linux x64 only (this is ${process.platform} ${process.arch}): ` +
+        'set BENCH_MONGODB_URI to a MongoDB 6+ the bench may write to.',
+    );
+  }
+  if (commandExists('redis-server')) return;
+  throw new BootstrapError(
+    'the bench starts its own redis-server, and none is on the PATH: install it ' +
+      '(Debian/Ubuntu: sudo apt-get install redis-server; Fedora: sudo dnf install redis; ' +
+      'macOS: brew install redis) and run the command again.',
   );
 }
 
@@ -141,6 +158,7 @@ function seconds(since) {
 function prepare(purpose) {
   checkNode();
   if (purpose === 'test') checkSystemForTests();
+  if (purpose === 'bench') checkSystemForBench();
   install();
   build();
 }

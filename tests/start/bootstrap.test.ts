@@ -118,3 +118,30 @@ describe('scripts/bootstrap.js test: what npm cannot install', () => {
     expect(lines[0]).toContain('brew install redis');
   });
 });
+
+describe('scripts/bootstrap.js bench: what npm cannot install', () => {
+  it('when redis-server is not on the PATH, then one line says the bench needs one and it exits 1', async () => {
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-bin-'));
+    fs.symlinkSync('/bin/sh', path.join(bin, 'sh'));
+    // BENCH_MONGODB_URI set: the bundled engine's platform check is not what this case is about.
+    const env: NodeJS.ProcessEnv = {
+      PATH: bin,
+      npm_lifecycle_event: 'bench',
+      BENCH_MONGODB_URI: 'mongodb://x',
+    };
+    const failure = await run(process.execPath, ['scripts/bootstrap.js', 'bench'], {
+      cwd: CHECKOUT,
+      env,
+    }).then(
+      () => undefined,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    fs.rmSync(bin, { recursive: true, force: true });
+    expect(failure?.code).toBe(1);
+    const lines = failure!.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^npm run bench: the bench starts its own redis-server, and none is on the PATH/,
+    );
+  });
+});

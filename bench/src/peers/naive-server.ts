@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import express from 'express';
 import { Redis } from 'ioredis';
 import Joi from 'joi';
+import { NAIVE_QUEUE } from '../fixtures';
 
 /**
  * The naive peer, as most tutorials and seed projects write it: Express, express.json(), a Joi schema,
@@ -9,7 +10,6 @@ import Joi from 'joi';
  * With NAIVE_ENQUEUE=off it skips the enqueue: what Express and Joi alone cost, the part of the naive
  * peer that an Express + Joi service pays too however it writes to Redis.
  */
-const NAIVE_QUEUE = 'naive-events';
 const ENQUEUE = process.env.NAIVE_ENQUEUE !== 'off';
 
 const eventSchema = Joi.object({

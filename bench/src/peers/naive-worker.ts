@@ -1,35 +1,24 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
-import { CommandCounter, serveWorkerHost } from '../support/worker-host';
+import { NAIVE_QUEUE } from '../fixtures';
 
 /**
  * The naive peer's worker: per job, one `Model.create` of the raw event and one `updateOne` with `$inc`
- * on a daily counter (two round trips per event; a retried job counts twice). Reports its figures to the
- * bench over IPC like the project's processor host.
+ * on a daily counter (two round trips per event; a retried job counts twice). Concurrency 50.
  */
-const NAIVE_QUEUE = 'naive-events';
-
 interface NaiveEvent {
   site_id: string;
   event_type: string;
   path?: string;
-  user_id?: string;
   timestamp?: string;
-  referrer?: string;
-  props?: Record<string, unknown>;
 }
 
 async function main(): Promise<void> {
-  // monitorCommands: the bench counts round trips; autoCreate off for the test engine (no `create`).
-  const connection = mongoose.createConnection(process.env.MONGODB_URI ?? '', {
-    autoCreate: false,
-    monitorCommands: true,
-  });
-  await connection.asPromise();
-  const counter = new CommandCounter();
-  counter.attach(connection.getClient());
-
+  // autoCreate off for the test engine (no `create` command).
+  const connection = await mongoose
+    .createConnection(process.env.MONGODB_URI ?? '', { autoCreate: false })
+    .asPromise();
   const Event = connection.model(
     'NaiveEvent',
     new mongoose.Schema(
@@ -52,9 +41,6 @@ async function main(): Promise<void> {
       { collection: 'naive_daily_stats' },
     ),
   );
-
-  let jobs = 0;
-  let failedJobs = 0;
   const redis = new Redis(process.env.REDIS_URL ?? '', { maxRetriesPerRequest: null });
   const worker = new Worker<NaiveEvent>(
     NAIVE_QUEUE,
@@ -62,32 +48,14 @@ async function main(): Promise<void> {
       const event = job.data;
       await Event.create(event);
       const date = new Date(event.timestamp ?? Date.now()).toISOString().slice(0, 10);
-      await DailyStat.updateOne(
-        { site_id: event.site_id, date, path: event.path ?? '' },
-        { $inc: { views: 1 } },
-        { upsert: true },
-      );
+      const filter = { site_id: event.site_id, date, path: event.path ?? '' };
+      await DailyStat.updateOne(filter, { $inc: { views: 1 } }, { upsert: true });
     },
-    { connection: redis, concurrency: Number(process.env.WORKER_CONCURRENCY ?? 50) },
+    { connection: redis, concurrency: 50 },
   );
-  const progress = serveWorkerHost({
-    counter,
-    jobsDone: () => ({ jobs, events: jobs, failedJobs }),
-    pause: () => worker.pause(),
-    resume: () => worker.resume(),
-  });
-  worker.on('completed', () => {
-    jobs += 1;
-    progress.done();
-  });
-  worker.on('failed', () => {
-    failedJobs += 1;
-    progress.done();
-  });
   worker.on('error', () => undefined);
   await worker.waitUntilReady();
   process.send?.('ready');
-
   const stop = (): void => {
     void worker
       .close()

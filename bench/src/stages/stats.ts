@@ -1,24 +1,19 @@
 import { getRollupModel, HOUR_MS, startOfHour } from '@analytics/common';
+import { insertTestSite } from '@analytics/testkit';
 import type mongoose from 'mongoose';
+import { waitForEmptyQueue } from '../backlog';
 import {
-  ADMIN_API_KEY,
-  benchMongo,
-  Cleanup,
+  type Cleanup,
   freshDatabase,
-  ingestionEnv,
-  measureClosedLoop,
-  newSite,
-  serviceEnv,
-  startProcessorHost,
+  loadBuilt,
+  measureHttp,
+  startProcessor,
   startService,
   type BenchContext,
-  type Started,
 } from '../context';
-import { batchRequest, pageView, statsRequest, type BenchSite, type EventShape } from '../fixtures';
-import { Connection, sendAll } from '../load/http-load';
+import { batchRequest, pageView, statsRequest, type EventShape } from '../fixtures';
+import { getJson, sendAccepted } from '../load';
 import type { RunResult, StatsVolume } from '../results';
-import { loadBuilt } from '../support/built';
-import { WorkerHostClient } from '../support/worker-host';
 
 type QueryModule = typeof import('../../../reporting_service/src/queries/get-site-stats.query');
 type WindowModule = typeof import('../../../reporting_service/src/services/stats-window.service');
@@ -38,83 +33,66 @@ function statsShape(now: number): EventShape {
 
 /** The rollup documents the /stats pipeline's $match selects for the default window, counted. */
 async function documentsRead(mongo: mongoose.Connection, siteId: string): Promise<number> {
-  const { buildSiteStatsPipeline } = loadBuilt<QueryModule>(
-    'reporting_service/dist/queries/get-site-stats.query.js',
-  );
+  const query = loadBuilt<QueryModule>('reporting_service/dist/queries/get-site-stats.query.js');
   const { resolveStatsWindow } = loadBuilt<WindowModule>('reporting_service/dist/services/stats-window.js');
   const window = resolveStatsWindow({ site_id: siteId }, new Date());
-  const [first] = buildSiteStatsPipeline(siteId, window.period, window.buckets);
+  const [first] = query.buildSiteStatsPipeline(siteId, window.period, window.buckets);
   const match = (first as { $match?: Record<string, unknown> } | undefined)?.$match;
   if (!match) throw new Error('the /stats pipeline no longer starts with $match');
   return getRollupModel(mongo).countDocuments(match);
 }
 
-async function totalViews(reporting: Started, site: BenchSite): Promise<number> {
-  const connection = new Connection(reporting.target, true);
-  try {
-    const response = await connection.request(statsRequest(reporting.target, site));
-    if (response.status !== 200 || !response.body) throw new Error(`GET /stats answered ${response.status}`);
-    return (JSON.parse(response.body.toString('utf8')) as { total_views: number }).total_views;
-  } finally {
-    connection.close();
-  }
-}
-
 /**
- * /stats at two data volumes over the same paths, users and hours: the documents read must not change
- * (the pipeline reads rollups, not raw events) and the latency should barely move.
+ * GET /stats at two data volumes over the same paths, users and hours: the documents read must not
+ * change (the pipeline reads rollups, not raw events) and the latency should barely move.
  */
-export async function runStats(ctx: BenchContext, result: RunResult): Promise<void> {
+export async function runStats(ctx: BenchContext, result: RunResult, cleanup: Cleanup): Promise<void> {
   const { settings } = ctx;
-  result.stats = {};
-  const cleanup = new Cleanup();
-  try {
-    const mongoUri = freshDatabase(ctx, 'stats');
-    const mongo = await benchMongo(cleanup, mongoUri);
-    const site = await newSite(mongo);
-    const [ingestion, processor, reporting] = await Promise.all([
-      startService(ctx, cleanup, 'ingestion_service', ingestionEnv(ctx, mongoUri)),
-      startProcessorHost(ctx, cleanup, mongoUri),
-      startService(ctx, cleanup, 'reporting_service', { ...serviceEnv(ctx, mongoUri), ADMIN_API_KEY }),
-    ]);
-    const host = new WorkerHostClient(processor.child);
-    const shape = statsShape(Date.now());
-    let sent = 0;
+  const stats: NonNullable<RunResult['stats']> = (result.stats = {});
+  const { uri, mongo, queue } = await freshDatabase(ctx, cleanup, 'stats');
+  const site = await insertTestSite(mongo);
+  const [ingestion, , reporting] = await Promise.all([
+    startService(ctx, cleanup, 'ingestion_service', uri),
+    startProcessor(ctx, cleanup, uri),
+    startService(ctx, cleanup, 'reporting_service', uri),
+  ]);
+  const shape = statsShape(Date.now());
+  let sent = 0;
 
-    const addEvents = async (count: number): Promise<void> => {
-      const requests: Buffer[] = [];
-      for (let first = sent; first < sent + count; first += settings.batchSize) {
-        const size = Math.min(settings.batchSize, sent + count - first);
-        const events = Array.from({ length: size }, (_, i) => pageView(site.siteId, first + i, shape));
-        requests.push(batchRequest(ingestion.target, site, events));
-      }
-      const responses = await sendAll(ingestion.target, requests, 4);
-      const bad = responses.find((r) => r.status !== 202);
-      if (bad) throw new Error(`POST /events answered ${bad.status}`);
-      sent += count;
-      await host.waitForEvents(sent, 300_000);
+  const addEvents = async (count: number): Promise<void> => {
+    const requests = [];
+    for (let first = sent; first < sent + count; first += settings.batchSize) {
+      const size = Math.min(settings.batchSize, sent + count - first);
+      requests.push(
+        batchRequest(
+          site,
+          Array.from({ length: size }, (_, i) => pageView(site.siteId, first + i, shape)),
+        ),
+      );
+    }
+    await sendAccepted(ingestion.port, requests, 4, 'POST /events');
+    sent += count;
+    await waitForEmptyQueue(queue);
+  };
+  const measure = async (): Promise<StatsVolume> => {
+    const request = statsRequest(site);
+    const http = await measureHttp(ctx, reporting, {
+      requests: [request],
+      connections: settings.stats.connections,
+      warmupMs: 500,
+      durationMs: settings.stats.durationMs,
+    });
+    const body = await getJson<{ total_views: number }>(reporting.port, request.path, request.headers);
+    return {
+      events: sent,
+      docsRead: await documentsRead(mongo, site.siteId),
+      totalViews: body.total_views,
+      http,
     };
+  };
 
-    const measure = async (): Promise<StatsVolume> => {
-      const http = await measureClosedLoop(ctx, reporting, [statsRequest(reporting.target, site)], {
-        connections: settings.stats.connections,
-        warmupMs: 500,
-        durationMs: settings.stats.durationMs,
-      });
-      return {
-        events: sent,
-        docsRead: await documentsRead(mongo, site.siteId),
-        totalViews: await totalViews(reporting, site),
-        http,
-      };
-    };
-
-    await addEvents(settings.stats.baseEvents);
-    result.stats.base = await measure();
-    await addEvents(settings.stats.baseEvents * (settings.stats.factor - 1));
-    result.stats.fivefold = await measure();
-  } finally {
-    await cleanup.run();
-    await ctx.redis.flushall();
-  }
+  await addEvents(settings.stats.baseEvents);
+  stats.base = await measure();
+  await addEvents(settings.stats.baseEvents * (settings.stats.factor - 1));
+  stats.fivefold = await measure();
 }
