@@ -95,11 +95,7 @@ const acceptedRequestFields = {
 /** The fields of a later release's job that this release reads; the rest is ignored, at every level. */
 const laterRequestSchema = Joi.object<AcceptedRequest>({
   ...acceptedRequestFields,
-  events: Joi.array()
-    .items(trackedEventSchema.unknown(true))
-    .min(1)
-    .max(JOB_MAX_EVENTS)
-    .required(),
+  events: Joi.array().items(trackedEventSchema.unknown(true)).min(1).max(JOB_MAX_EVENTS).required(),
 }).unknown(true);
 
 /** The consumer checks every payload with this; anything else is a poison message. */
