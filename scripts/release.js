@@ -182,10 +182,15 @@ function switchTo(ctx, release) {
   const [bin, ...pre] = ctx.pm2;
   const ecosystem = path.join(link, 'ecosystem.config.js');
   for (const app of ORDER) {
-    run(ctx.options, bin, [...pre, 'startOrReload', ecosystem, '--only', app, '--update-env'], {
-      env: ctx.env,
-      cwd: link,
-    });
+    run(
+      ctx.options,
+      bin,
+      [...pre, 'startOrReload', ecosystem, '--only', app, '--update-env', '--mini-list'],
+      {
+        env: ctx.env,
+        cwd: link,
+      },
+    );
   }
 }
 
@@ -218,10 +223,19 @@ function install(ctx, dir) {
   const donor = ctx.options.dryRun
     ? undefined
     : candidates.find((d) => lock(d) !== null && lock(d) === lock(dir));
-  if (donor) {
-    say(`install: package-lock.json as in ${donor}: hard-linking its node_modules`);
-    run(ctx.options, 'cp', ['-al', path.join(donor, 'node_modules'), path.join(dir, 'node_modules')]);
-  } else run(ctx.options, 'npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir });
+  if (!donor) return run(ctx.options, 'npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir });
+  say(`install: package-lock.json as in ${donor}: hard-linking its node_modules`);
+  run(ctx.options, 'cp', ['-al', path.join(donor, 'node_modules'), path.join(dir, 'node_modules')]);
+  // Its build outputs, copied (tsc rewrites files in place), are tsc's incremental cache: unchanged
+  // sources are not checked again. tsc compares contents, so a stale copy only costs time.
+  const workspaces = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).workspaces ?? [];
+  for (const workspace of workspaces) {
+    for (const file of ['dist', 'tsconfig.tsbuildinfo']) {
+      const from = path.join(donor, workspace, file);
+      if (fs.existsSync(from) && fs.existsSync(path.join(dir, workspace)))
+        run(ctx.options, 'cp', ['-a', from, path.join(dir, workspace, file)], { quiet: true });
+    }
+  }
 }
 
 async function main() {
