@@ -185,10 +185,11 @@ function switchTo(ctx, release) {
     run(
       ctx.options,
       bin,
-      [...pre, 'startOrReload', ecosystem, '--only', app, '--update-env', '--mini-list'],
+      [...pre, 'startOrReload', ecosystem, '--only', app, '--update-env'],
       {
         env: ctx.env,
         cwd: link,
+        quiet: true,
       },
     );
   }

@@ -20,7 +20,7 @@ import {
   type TestSite,
 } from '@analytics/common/testing';
 
-export type ServiceName = 'ingestion_service' | 'processor_service' | 'reporting_service';
+export type ServiceName = 'ingestion_service' | 'processor_service' | 'reporting_service' | 'cron_service';
 
 export interface RunningService extends ServiceProcess {
   port: number;
@@ -30,6 +30,8 @@ export interface RunningService extends ServiceProcess {
 export interface ClusterOptions {
   /** AOF fsync policy of the cluster's own redis-server (default everysec, as in production). */
   appendfsync?: 'everysec' | 'always' | 'no-aof';
+  /** REDIS_PREFIX of every service and of the test's queue (default `faults`). */
+  redisPrefix?: string;
 }
 
 export const ADMIN_API_KEY = 'fault-suite-admin-key-0123456789';
@@ -67,7 +69,7 @@ export class Cluster {
       REDIS_URL: this.redis.url,
       MONGODB_URI: uri,
       QUEUE_NAME: 'fault-events',
-      REDIS_PREFIX: 'faults',
+      REDIS_PREFIX: this.options.redisPrefix ?? 'faults',
       ADMIN_API_KEY,
       RATE_LIMIT_IP_PER_MINUTE: '0',
       RATE_LIMIT_SITE_PER_SECOND: '0',
