@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global fetch, AbortSignal, setTimeout */
 /**
  * A health-gated release with automatic rollback, for pm2 on one VM (docs/operations.md, "Releases"):
  *
@@ -25,19 +24,12 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
-const ORDER = ['processor_service', 'cron_service', 'reporting_service', 'ingestion_service'];
-const PORTS = {
-  processor_service: ['PROCESSOR_PORT', 3001, 'PROCESSOR_INSTANCES'],
-  cron_service: ['CRON_PORT', 3002, 'CRON_INSTANCES'],
-  reporting_service: ['REPORTING_PORT', 4000],
-  ingestion_service: ['INGESTION_PORT', 3000],
-};
+const { ORDER, healthTargets, waitHealthy } = require('./release-health');
 
 class ReleaseError extends Error {}
 const started = Date.now();
 const say = (line) =>
   process.stdout.write(`[release +${((Date.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function parseArgs(argv) {
   const options = {
@@ -60,9 +52,9 @@ function parseArgs(argv) {
   }
   if (!options.ref)
     throw new ReleaseError('usage: node scripts/release.js <git-ref> [--root DIR] [--dry-run] ...');
-  for (const key of Object.values(numbers))
+  for (const [flag, key] of Object.entries(numbers))
     if (!Number.isFinite(options[key]) || options[key] < 0)
-      throw new ReleaseError(`--${key} must be a number`);
+      throw new ReleaseError(`${flag} must be a number of ${key === 'keep' ? 'releases' : 'seconds'}`);
   if (options.keep < 1) throw new ReleaseError('--keep must be at least 1');
   options.root = path.resolve(options.root);
   return options;
@@ -109,70 +101,6 @@ function pm2Bin(root) {
   return ['pm2'];
 }
 
-/** Every /health URL the ecosystem's settings give (fork apps with N instances: N ports from the base). */
-function healthTargets(env) {
-  const targets = [];
-  for (const app of ORDER) {
-    const [portVar, fallback, countVar] = PORTS[app];
-    const base = Number(env[portVar] || fallback);
-    const count = countVar && /^\d+$/.test(env[countVar] || '') ? Number(env[countVar]) : 1;
-    for (let i = 0; i < count; i += 1) targets.push({ app, url: `http://127.0.0.1:${base + i}/health` });
-  }
-  return targets;
-}
-
-async function healthOf(url) {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1500) });
-    return response.status === 200 ? 'ok' : `HTTP ${response.status}`;
-  } catch {
-    return 'no answer';
-  }
-}
-
-/** Our apps' instances in pm2: status and restart count per pm_id. */
-function pm2Instances(ctx) {
-  const [bin, ...pre] = ctx.pm2;
-  const result = spawnSync(bin, [...pre, 'jlist'], { env: ctx.env, encoding: 'utf8' });
-  try {
-    return JSON.parse(result.stdout).filter((p) => ORDER.includes(p.name));
-  } catch {
-    return [];
-  }
-}
-
-/** Resolves with null when every service stayed healthy for settle s, else with what was wrong at the end. */
-async function waitHealthy(ctx, label) {
-  const deadline = Date.now() + ctx.options.healthTimeoutS * 1000;
-  let healthySince;
-  let baseline = '';
-  let problem = 'not checked yet';
-  let lastSaid = '';
-  while (Date.now() < deadline) {
-    const states = await Promise.all(ctx.targets.map(async (t) => [t, await healthOf(t.url)]));
-    const instances = pm2Instances(ctx);
-    const down = states
-      .filter(([, s]) => s !== 'ok')
-      .map(([t, s]) => `${t.app} ${t.url.split('/')[2]}: ${s}`);
-    const offline = instances
-      .filter((p) => p.pm2_env.status !== 'online')
-      .map((p) => `${p.name}#${p.pm_id} ${p.pm2_env.status}`);
-    const restarts = instances.map((p) => `${p.pm_id}:${p.pm2_env.restart_time}`).join(',');
-    problem = [...down, ...offline].join('; ');
-    if (!problem && restarts === baseline && healthySince !== undefined) {
-      if (Date.now() - healthySince >= ctx.options.settleS * 1000) return null;
-    } else if (!problem) {
-      healthySince = Date.now();
-      baseline = restarts;
-    } else healthySince = undefined;
-    const line = problem ? `waiting (${label}): ${problem}` : `all healthy (${label}), settling`;
-    if (line !== lastSaid) say(line);
-    lastSaid = line;
-    await sleep(1000);
-  }
-  return problem || 'restarted while settling';
-}
-
 /** Points <root>/current at a release (atomically, by renaming a new link over it) and reloads pm2. */
 function switchTo(ctx, release) {
   const { root } = ctx.options;
@@ -182,16 +110,11 @@ function switchTo(ctx, release) {
   const [bin, ...pre] = ctx.pm2;
   const ecosystem = path.join(link, 'ecosystem.config.js');
   for (const app of ORDER) {
-    run(
-      ctx.options,
-      bin,
-      [...pre, 'startOrReload', ecosystem, '--only', app, '--update-env'],
-      {
-        env: ctx.env,
-        cwd: link,
-        quiet: true,
-      },
-    );
+    run(ctx.options, bin, [...pre, 'startOrReload', ecosystem, '--only', app, '--update-env'], {
+      env: ctx.env,
+      cwd: link,
+      quiet: true,
+    });
   }
 }
 
@@ -273,11 +196,25 @@ async function main() {
       );
     }
   }
+  const gate = (label) =>
+    waitHealthy({
+      targets: ctx.targets,
+      pm2: ctx.pm2,
+      env,
+      timeoutMs: options.healthTimeoutS * 1000,
+      settleMs: options.settleS * 1000,
+      say: (line) => say(`${label}: ${line}`),
+    });
   try {
-    run(options, 'git', ['clone', '--quiet', '--no-checkout', options.repo, dir]);
-    run(options, 'git', ['-C', dir, 'checkout', '--quiet', '--detach', commit]);
-    install(ctx, dir);
-    run(options, 'npm', ['run', 'build'], { cwd: dir });
+    try {
+      run(options, 'git', ['clone', '--quiet', '--no-checkout', options.repo, dir]);
+      run(options, 'git', ['-C', dir, 'checkout', '--quiet', '--detach', commit]);
+      install(ctx, dir);
+      run(options, 'npm', ['run', 'build'], { cwd: dir });
+    } catch (error) {
+      const live = previous ? `${previous} is still live` : 'nothing was started';
+      throw new ReleaseError(`${error.message}; nothing was switched, ${live} (${dir} left for inspection)`);
+    }
     say(`switching pm2 to ${name}`);
     let problem;
     try {
@@ -287,12 +224,13 @@ async function main() {
     }
     if (options.dryRun) {
       say(
-        `would poll ${ctx.targets.map((t) => t.url).join(', ')} until all are healthy for ${options.settleS} s (at most ${options.healthTimeoutS} s), else roll back to ${previous ?? 'nothing'}`,
+        `would poll ${ctx.targets.map((t) => t.url).join(', ')} until all are healthy for ${options.settleS} s`,
       );
+      say(`  (at most ${options.healthTimeoutS} s), else roll back to ${previous ?? 'nothing'}`);
       say(`would keep the newest ${options.keep} releases`);
       return 0;
     }
-    problem ??= await waitHealthy(ctx, name);
+    problem ??= await gate(name);
     if (problem === null) {
       say(`release ${name} is live and healthy`);
       prune(ctx, [name]);
@@ -300,10 +238,10 @@ async function main() {
     }
     say(`release ${name} is NOT healthy after ${options.healthTimeoutS} s: ${problem}`);
     if (!previous)
-      throw new ReleaseError(`first release failed and there is nothing to roll back to; see \`pm2 logs\``);
+      throw new ReleaseError('the first release failed and there is nothing to roll back to; see `pm2 logs`');
     say(`ROLLING BACK to ${previous}`);
     switchTo(ctx, previous);
-    const after = await waitHealthy(ctx, `rollback to ${previous}`);
+    const after = await gate(`rollback to ${previous}`);
     if (after !== null)
       throw new ReleaseError(`rolled back to ${previous}, but it is not healthy either: ${after}`);
     say(`rolled back: ${previous} is live and healthy again; ${name} failed (${problem})`);
