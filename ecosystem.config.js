@@ -21,6 +21,7 @@
  *   each schedule still runs once, through BullMQ job schedulers.
  * - `node_args` are the Node flags of the service's own `npm start` (its package.json), so pm2, `npm start`
  *   in the service's folder and the bench run it alike (docs/operations.md, "Memory").
+ * - APPS=processor_service,cron_service runs only the apps named (a machine with one role).
  * - Ports: INGESTION_PORT, PROCESSOR_PORT, REPORTING_PORT, CRON_PORT set each app's PORT (unset: the
  *   service's `.env` or its default). Releases (scripts/release.js) set APP_ROOT to `<root>/current`, a
  *   symlink: pm2 keeps that path, so `pm2 reload` starts whatever release the link points to.
@@ -139,13 +140,16 @@ function serviceApp(service, placement) {
   };
 }
 
+/** APPS (comma-separated app names) runs only those on this machine, e.g. a VM of processors only. */
+const ONLY = (process.env.APPS || '').split(',').filter(Boolean);
+
 module.exports = {
   apps: [
     serviceApp('ingestion_service', clusterInstances('INGESTION_INSTANCES', 'ingestion_service')),
     serviceApp('processor_service', forkInstances('PROCESSOR_INSTANCES', 'processor_service')),
     serviceApp('reporting_service', clusterInstances('REPORTING_INSTANCES', 'reporting_service')),
     serviceApp('cron_service', forkInstances('CRON_INSTANCES', 'cron_service')),
-  ],
+  ].filter((app) => ONLY.length === 0 || ONLY.includes(app.name)),
   /**
    * Remote releases with pm2's own deploy (`npx pm2 deploy ecosystem.config.js production`): pm2 connects
    * with ssh, fetches `ref` into `<path>/source` and runs post-deploy there, which makes a health-gated

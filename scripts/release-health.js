@@ -18,10 +18,18 @@ const PORTS = {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The apps this machine runs: APPS (comma-separated, as ecosystem.config.js reads it) or all four. */
+function appsOf(env) {
+  const only = (env.APPS || '').split(',').filter(Boolean);
+  const unknown = only.filter((name) => !ORDER.includes(name));
+  if (unknown.length > 0) throw new Error(`APPS names unknown apps: ${unknown.join(', ')} (known: ${ORDER})`);
+  return ORDER.filter((app) => only.length === 0 || only.includes(app));
+}
+
 /** Every /health URL (a fork app with N instances listens on N ports from its base, as pm2 assigns them). */
 function healthTargets(env) {
   const targets = [];
-  for (const app of ORDER) {
+  for (const app of appsOf(env)) {
     const [portVar, fallback, countVar] = PORTS[app];
     const base = Number(env[portVar] || fallback);
     const count = countVar && /^\d+$/.test(env[countVar] || '') ? Number(env[countVar]) : 1;
@@ -85,4 +93,4 @@ async function waitHealthy({ targets, pm2, env, timeoutMs, settleMs, say }) {
   return problem || `healthy, but not for ${settleMs / 1000} s in a row (an instance restarted)`;
 }
 
-module.exports = { ORDER, healthTargets, pm2Instances, waitHealthy };
+module.exports = { appsOf, healthTargets, pm2Instances, waitHealthy };

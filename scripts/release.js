@@ -24,7 +24,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
-const { ORDER, healthTargets, waitHealthy } = require('./release-health');
+const { appsOf, healthTargets, waitHealthy } = require('./release-health');
 
 class ReleaseError extends Error {}
 const started = Date.now();
@@ -109,7 +109,7 @@ function switchTo(ctx, release) {
   run(ctx.options, 'mv', ['-T', `${link}.new`, link]);
   const [bin, ...pre] = ctx.pm2;
   const ecosystem = path.join(link, 'ecosystem.config.js');
-  for (const app of ORDER) {
+  for (const app of appsOf(ctx.env)) {
     run(ctx.options, bin, [...pre, 'startOrReload', ecosystem, '--only', app, '--update-env'], {
       env: ctx.env,
       cwd: link,
@@ -255,7 +255,8 @@ async function main() {
 main().then(
   (code) => process.exit(code),
   (error) => {
-    process.stderr.write(`release failed: ${error instanceof ReleaseError ? error.message : error.stack}\n`);
+    // Every failure here is operational (a command, a variable, a file): its message says it all.
+    process.stderr.write(`release failed: ${error.message}\n`);
     process.exit(1);
   },
 );
