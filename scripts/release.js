@@ -2,10 +2,10 @@
 /**
  * A health-gated release with automatic rollback, for pm2 on one VM (docs/operations.md, "Releases"):
  *
- *   node scripts/release.js <git-ref> [--root DIR] [--repo DIR|URL] [--keep N] [--health-timeout S]
+ *   node scripts/release.js <git-ref> [--root DIR] [--repo DIR] [--keep N] [--health-timeout S]
  *                           [--settle S] [--dry-run]
  *
- * 1. checks out <git-ref> of --repo into <root>/releases/<UTC time>-<commit>/;
+ * 1. checks out <git-ref> of --repo (a local clone, fetched beforehand) into <root>/releases/<time>-<commit>/;
  * 2. installs (a hard-linked copy of another release's node_modules when package-lock.json is the same,
  *    else `npm ci`) and builds (`npm run build`);
  * 3. points <root>/current at it and runs `pm2 startOrReload` app by app, consumers first (processor,
@@ -129,24 +129,17 @@ function prune(ctx, keepAlso) {
 }
 
 function install(ctx, dir) {
-  const lock = (d) =>
-    fs.existsSync(path.join(d, 'package-lock.json'))
-      ? fs.readFileSync(path.join(d, 'package-lock.json'), 'utf8')
-      : null;
+  const lock = (d) => fs.readFileSync(path.join(d, 'package-lock.json'), 'utf8');
   const releasesDir = path.join(ctx.options.root, 'releases');
-  const candidates = [
-    ...(fs.existsSync(releasesDir)
-      ? fs
-          .readdirSync(releasesDir)
-          .sort()
-          .reverse()
-          .map((n) => path.join(releasesDir, n))
-      : []),
-    ctx.options.repo,
-  ].filter((d) => d !== dir && fs.existsSync(path.join(d, 'node_modules')));
-  const donor = ctx.options.dryRun
-    ? undefined
-    : candidates.find((d) => lock(d) !== null && lock(d) === lock(dir));
+  const releases = fs.existsSync(releasesDir) ? fs.readdirSync(releasesDir).sort().reverse() : [];
+  const donor = [...releases.map((n) => path.join(releasesDir, n)), ctx.options.repo].find(
+    (d) =>
+      !ctx.options.dryRun &&
+      d !== dir &&
+      fs.existsSync(path.join(d, 'node_modules')) &&
+      fs.existsSync(path.join(d, 'package-lock.json')) &&
+      lock(d) === lock(dir),
+  );
   if (!donor) return run(ctx.options, 'npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir });
   say(`install: package-lock.json as in ${donor}: hard-linking its node_modules`);
   run(ctx.options, 'cp', ['-al', path.join(donor, 'node_modules'), path.join(dir, 'node_modules')]);
@@ -174,10 +167,8 @@ async function main() {
     ['-C', options.repo, 'rev-parse', '--verify', `${options.ref}^{commit}`],
     { quiet: true },
   );
-  const name = `${new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}-${commit.slice(0, 10)}`;
+  const stamp = new Date().toISOString().replace(/[-:]|\.\d+/g, '');
+  const name = `${stamp}-${commit.slice(0, 10)}`;
   const dir = path.join(options.root, 'releases', name);
   const link = path.join(options.root, 'current');
   const previous = fs.existsSync(link) ? path.basename(fs.realpathSync(link)) : undefined;
@@ -190,6 +181,13 @@ async function main() {
     fs.mkdirSync(path.join(options.root, 'releases'), { recursive: true });
     try {
       fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      // Interrupted (Ctrl-C): free the lock and say where it stopped; `current` is whatever it printed last.
+      process.once('SIGINT', () => {
+        fs.rmSync(lockFile, { force: true });
+        const now = fs.existsSync(link) ? fs.readlinkSync(link) : 'none';
+        process.stderr.write(`release interrupted; current -> ${now}\n`);
+        process.exit(130);
+      });
     } catch {
       throw new ReleaseError(
         `another release is running (${lockFile}, pid ${fs.readFileSync(lockFile, 'utf8')}); remove the file if it is not`,
