@@ -165,7 +165,7 @@ module.exports = {
       path: process.env.DEPLOY_PATH || '/srv/analytics',
       'pre-setup': 'command -v node && command -v git && command -v redis-cli',
       'post-deploy':
-        'npm ci --omit=optional --no-audit --no-fund && node scripts/release.js "$(git rev-parse HEAD)" ' +
+        'npm ci --include=dev --no-audit --no-fund && node scripts/release.js "$(git rev-parse HEAD)" ' +
         '--root "$(dirname "$PWD")/app" --repo "$PWD"',
       env: { NODE_ENV: 'production' },
     },

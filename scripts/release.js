@@ -140,7 +140,8 @@ function install(ctx, dir) {
       fs.existsSync(path.join(d, 'package-lock.json')) &&
       lock(d) === lock(dir),
   );
-  if (!donor) return run(ctx.options, 'npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir });
+  if (!donor)
+    return run(ctx.options, 'npm', ['ci', '--include=dev', '--no-audit', '--no-fund'], { cwd: dir });
   say(`install: package-lock.json as in ${donor}: hard-linking its node_modules`);
   run(ctx.options, 'cp', ['-al', path.join(donor, 'node_modules'), path.join(dir, 'node_modules')]);
   // Its build outputs, copied (tsc rewrites files in place), are tsc's incremental cache: unchanged
