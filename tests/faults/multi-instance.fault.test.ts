@@ -117,8 +117,15 @@ describe('several instances of every service', () => {
       .filter((r) => r.job === 'heartbeat')
       .map((r) => slotOf(r.queue_job_id))
       .sort((a, b) => a - b);
-    for (let i = 1; i < slots.length; i += 1) expect(slots[i]! - slots[i - 1]!).toBe(HEARTBEAT_MS);
-    expect(slots.length).toBeGreaterThanOrEqual(Math.floor((cronStopped - cronStarted) / HEARTBEAT_MS) - 2);
+    // Ticks on the interval's grid, none twice; and (almost) none skipped: a tick whose worker was busy past
+    // the next slot may be merged by BullMQ, so two are allowed for a loaded CI machine.
+    for (let i = 1; i < slots.length; i += 1) {
+      expect((slots[i]! - slots[i - 1]!) % HEARTBEAT_MS).toBe(0);
+      expect(slots[i]! - slots[i - 1]!).toBeGreaterThanOrEqual(HEARTBEAT_MS);
+    }
+    const elapsedTicks = Math.floor((cronStopped - cronStarted) / HEARTBEAT_MS);
+    expect(slots.length).toBeGreaterThanOrEqual(elapsedTicks - 2);
+    expect(slots.length).toBeLessThanOrEqual(elapsedTicks + 1);
     expect(runs.every((r) => r.outcome === 'ok')).toBe(true);
     expect(new Set(runs.map((r) => r.instance)).size).toBeGreaterThanOrEqual(1);
 
