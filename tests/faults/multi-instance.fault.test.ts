@@ -125,7 +125,6 @@ describe('several instances of every service', () => {
     }
     const elapsedTicks = Math.floor((cronStopped - cronStarted) / HEARTBEAT_MS);
     expect(slots.length).toBeGreaterThanOrEqual(elapsedTicks - 2);
-    expect(slots.length).toBeLessThanOrEqual(elapsedTicks + 1);
     expect(runs.every((r) => r.outcome === 'ok')).toBe(true);
     expect(new Set(runs.map((r) => r.instance)).size).toBeGreaterThanOrEqual(1);
 
