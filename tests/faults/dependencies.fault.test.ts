@@ -147,7 +147,7 @@ describe('fault: dependencies', () => {
     mongoServer.resume();
     await waitForDrain(cluster.queue, 90_000);
     // The timed-out batches paused the queue with a growing back-off instead of spending attempts.
-    const pauses = processor.output().match(/database unavailable; pausing the queue/g)?.length ?? 0;
+    const pauses = processor.output().match(/database write failed; pausing the queue/g)?.length ?? 0;
     process.stdout.write(`MONGO: the processor paused the queue ${pauses} times while MongoDB was frozen\n`);
     expect(pauses).toBeGreaterThan(0);
     expect(await cluster.queue.getFailedCount()).toBe(0);
