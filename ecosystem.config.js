@@ -163,7 +163,7 @@ module.exports = {
       ref: process.env.DEPLOY_REF || 'origin/main',
       repo: process.env.DEPLOY_REPO || 'git@github.com:example/analytics-backend.git',
       path: process.env.DEPLOY_PATH || '/srv/analytics',
-      'pre-setup': 'command -v node && command -v git && command -v redis-cli',
+      'pre-setup': 'command -v node && command -v git',
       'post-deploy':
         'npm ci --include=dev --no-audit --no-fund && node scripts/release.js "$(git rev-parse HEAD)" ' +
         '--root "$(dirname "$PWD")/app" --repo "$PWD"',
