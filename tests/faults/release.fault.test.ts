@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getFreePort, REPO_ROOT } from '@analytics/common/testing';
@@ -149,9 +149,14 @@ describe('scripts/release.js', () => {
     });
     expect(stats.status).toBe(200);
 
-    const good = await release('release-3');
+    const good = await release('release-3', ['--keep', '2']);
     expect(good.code).toBe(0);
     const release3 = currentRelease();
+    // --keep 2: the live release and the newest other one (the broken) stay; release 1 is removed.
+    expect(readdirSync(path.join(work, 'app', 'releases')).sort()).toEqual(
+      [release3, broken.output.match(/as (\S+);/)![1]!].sort(),
+    );
+    expect(good.output).toContain(`removing old release ${release1}`);
     expect(release3).not.toBe(release1);
     expect(release3).toContain(git(path.join(work, 'repo'), 'rev-parse', 'release-3').slice(0, 10));
 
