@@ -21,6 +21,12 @@
  *   each schedule still runs once, through BullMQ job schedulers.
  * - `node_args` are the Node flags of the service's own `npm start` (its package.json), so pm2, `npm start`
  *   in the service's folder and the bench run it alike (docs/operations.md, "Memory").
+ * - APPS=processor_service,cron_service runs only the apps named (a machine with one role).
+ * - Ports: INGESTION_PORT, PROCESSOR_PORT, REPORTING_PORT, CRON_PORT set each app's PORT (unset: the
+ *   service's `.env` or its default). Releases (scripts/release.js) set APP_ROOT to `<root>/current`, a
+ *   symlink: pm2 keeps that path, so `pm2 reload` starts whatever release the link points to.
+ * - `deploy`: pm2's own remote deployment (ssh + git); its post-deploy hook runs the health-gated
+ *   release on each host (docs/operations.md, "Releases").
  */
 
 const fs = require('node:fs');
@@ -59,6 +65,23 @@ function passedThrough() {
   return env;
 }
 
+/** Where the services' folders are: APP_ROOT (a release's `current` link, kept as is) or this file's folder. */
+const APP_ROOT = process.env.APP_ROOT || __dirname;
+
+/** Each app's port variable and the service's own default. */
+const PORTS = {
+  ingestion_service: ['INGESTION_PORT', 3000],
+  processor_service: ['PROCESSOR_PORT', 3001],
+  reporting_service: ['REPORTING_PORT', 4000],
+  cron_service: ['CRON_PORT', 3002],
+};
+
+/** The app's PORT when its variable is set (an empty object otherwise). */
+function portEnv(service) {
+  const value = process.env[PORTS[service][0]];
+  return value ? { PORT: Number(value) } : {};
+}
+
 function instances(variable, fallback) {
   const value = process.env[variable];
   if (value === undefined || value === '') return fallback;
@@ -69,14 +92,24 @@ function instances(variable, fallback) {
  * Fork-mode apps have no shared port: with more than one instance, pm2's `increment_var` gives each its
  * own PORT (base, base + 1, ...). With one instance PORT is left to the environment and `.env`.
  */
-function forkInstances(variable, basePort) {
+function forkInstances(variable, service) {
   const count = instances(variable, 1);
-  if (count === 1) return { exec_mode: 'fork', instances: 1 };
+  if (count === 1)
+    return { exec_mode: 'fork', instances: 1, env: { ...passedThrough(), ...portEnv(service) } };
+  const [portVariable, defaultPort] = PORTS[service];
   return {
     exec_mode: 'fork',
     instances: count,
     increment_var: 'PORT',
-    env: { ...passedThrough(), PORT: basePort },
+    env: { ...passedThrough(), PORT: Number(process.env[portVariable] || defaultPort) },
+  };
+}
+
+function clusterInstances(variable, service) {
+  return {
+    exec_mode: 'cluster',
+    instances: instances(variable, 1),
+    env: { ...passedThrough(), ...portEnv(service) },
   };
 }
 
@@ -101,17 +134,40 @@ function serviceApp(service, placement) {
   return {
     ...common,
     name: service,
-    cwd: `${__dirname}/${service}`,
+    cwd: `${APP_ROOT}/${service}`,
     node_args: startFlags(service),
     ...placement,
   };
 }
 
+/** APPS (comma-separated app names) runs only those on this machine, e.g. a VM of processors only. */
+const ONLY = (process.env.APPS || '').split(',').filter(Boolean);
+
 module.exports = {
   apps: [
-    serviceApp('ingestion_service', { exec_mode: 'cluster', instances: instances('INGESTION_INSTANCES', 1) }),
-    serviceApp('processor_service', forkInstances('PROCESSOR_INSTANCES', 3001)),
-    serviceApp('reporting_service', { exec_mode: 'cluster', instances: instances('REPORTING_INSTANCES', 1) }),
-    serviceApp('cron_service', forkInstances('CRON_INSTANCES', 3002)),
-  ],
+    serviceApp('ingestion_service', clusterInstances('INGESTION_INSTANCES', 'ingestion_service')),
+    serviceApp('processor_service', forkInstances('PROCESSOR_INSTANCES', 'processor_service')),
+    serviceApp('reporting_service', clusterInstances('REPORTING_INSTANCES', 'reporting_service')),
+    serviceApp('cron_service', forkInstances('CRON_INSTANCES', 'cron_service')),
+  ].filter((app) => ONLY.length === 0 || ONLY.includes(app.name)),
+  /**
+   * Remote releases with pm2's own deploy (`npx pm2 deploy ecosystem.config.js production`): pm2 connects
+   * with ssh, fetches `ref` into `<path>/source` and runs post-deploy there, which makes a health-gated
+   * release of that commit under `<path>/app` (scripts/release.js) and rolls back by itself when it
+   * fails. Hosts, user and repository come from the environment of the machine that deploys.
+   */
+  deploy: {
+    production: {
+      user: process.env.DEPLOY_USER || 'analytics',
+      host: (process.env.DEPLOY_HOSTS || 'analytics-1.internal').split(','),
+      ref: process.env.DEPLOY_REF || 'origin/main',
+      repo: process.env.DEPLOY_REPO || 'git@github.com:example/analytics-backend.git',
+      path: process.env.DEPLOY_PATH || '/srv/analytics',
+      'pre-setup': 'command -v node && command -v git',
+      'post-deploy':
+        'npm ci --include=dev --no-audit --no-fund && node scripts/release.js "$(git rev-parse HEAD)" ' +
+        '--root "$(dirname "$PWD")/app" --repo "$PWD"',
+      env: { NODE_ENV: 'production' },
+    },
+  },
 };

@@ -16,11 +16,18 @@ export const QUEUE_NAME = Joi.string()
   .pattern(/^[A-Za-z0-9._-]{1,100}$/)
   .default('analytics-events')
   .messages({ 'string.pattern.base': '{#label} must be 1-100 of A-Z a-z 0-9 . _ -' });
-/** Prefix of every Redis key the services write (BullMQ's prefix too), so several installs share one Redis. */
-export const REDIS_PREFIX = Joi.string()
-  .pattern(/^[A-Za-z0-9._-]{1,50}$/)
-  .default('analytics')
-  .messages({ 'string.pattern.base': '{#label} must be 1-50 of A-Z a-z 0-9 . _ -' });
+/** `name` or `{name}`: braces only as one hash tag around the whole prefix. */
+export const REDIS_PREFIX_PATTERN = /^(?:\{[A-Za-z0-9._-]{1,48}\}|[A-Za-z0-9._-]{1,50})$/;
+
+/**
+ * Prefix of every Redis key the services write (BullMQ's prefix too), so several installs share one Redis.
+ * A hash-tagged prefix (`{analytics}`) puts every key of the install in one Redis Cluster slot, which
+ * BullMQ's multi-key scripts and the rate limiter's need on a cluster (docs/operations.md, Redis Cluster).
+ */
+export const REDIS_PREFIX = Joi.string().pattern(REDIS_PREFIX_PATTERN).default('analytics').messages({
+  'string.pattern.base':
+    '{#label} must be 1-50 of A-Z a-z 0-9 . _ -, or a Redis Cluster hash tag: 1-48 of them in braces',
+});
 
 export function portVariable(defaultPort: number): Joi.NumberSchema {
   return Joi.number().integer().min(0).max(65535).default(defaultPort);

@@ -14,13 +14,25 @@ export interface MongoOptions {
 }
 
 /**
+ * True when the URI asks to read from secondaries (`readPreference=secondary` or `secondaryPreferred`,
+ * e.g. reporting on a replica set): such a connection cannot build indexes (MongoDB and Mongoose refuse),
+ * so it leaves them to the services that connect to the primary.
+ */
+export function readsFromSecondaries(uri: string): boolean {
+  const query = uri.split('?')[1] ?? '';
+  return /(^|&)readPreference=(secondary|secondaryPreferred)(&|$)/i.test(query);
+}
+
+/**
  * Opens a dedicated Mongoose connection. `autoCreate: false` because collections are created on first
- * write (MongoDB does that anyway) and the test engine has no `create` command; indexes are still built.
+ * write (MongoDB does that anyway) and the test engine has no `create` command; indexes are still built,
+ * except on a connection that reads from secondaries. Write concern, read preference and retryable
+ * writes are the URI's (docs/operations.md, "MongoDB replica set"): nothing here overrides them.
  */
 export async function connectMongo(uri: string, options: MongoOptions = {}): Promise<mongoose.Connection> {
   const connection = mongoose.createConnection(uri, {
     autoCreate: false,
-    autoIndex: true,
+    autoIndex: !readsFromSecondaries(uri),
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5000,
     // Fail at once while disconnected instead of queueing operations in memory.
     bufferCommands: false,

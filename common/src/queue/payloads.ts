@@ -39,11 +39,32 @@ export interface IngestEventsJobV2 {
   requests: AcceptedRequest[];
 }
 
-export type IngestEventsJob = IngestEventsJobV1 | IngestEventsJobV2;
+/**
+ * Payload versions across releases (docs/architecture.md, "Job payloads across releases"):
+ * - a release reads every version the release before it wrote, and writes only what that release reads,
+ *   so a rollback never strands accepted events in jobs the old code calls malformed;
+ * - a later format that only adds fields carries `compat`: the oldest reader version that processes it
+ *   correctly by ignoring the fields it does not know. This release reads such a job as the v2 it
+ *   contains, so it also reads what the release after it writes.
+ * A change that older readers cannot process by ignoring fields needs two releases: the first learns to
+ * read the new version (still writing the old one), the second writes it.
+ */
+export const PAYLOAD_VERSION_WRITTEN = 2;
+/** The newest version this release reads in full; later ones with `compat` up to this are read too. */
+export const PAYLOAD_VERSION_READ = 2;
+
+/** A job of a later release, readable here because its `compat` is at most PAYLOAD_VERSION_READ. */
+export interface IngestEventsJobLater {
+  v: number;
+  compat: number;
+  requests: AcceptedRequest[];
+}
+
+export type IngestEventsJob = IngestEventsJobV1 | IngestEventsJobV2 | IngestEventsJobLater;
 
 /** The requests of a job, whatever its version. */
 export function requestsOf(job: IngestEventsJob): AcceptedRequest[] {
-  return job.v === 1 ? [job] : job.requests;
+  return job.v === 1 ? [job as IngestEventsJobV1] : (job as IngestEventsJobV2).requests;
 }
 
 /** Most events one job holds; a request is never split, and one request holds at most a batch. */
@@ -76,6 +97,12 @@ const acceptedRequestFields = {
   events: Joi.array().items(trackedEventSchema).min(1).max(JOB_MAX_EVENTS).required(),
 };
 
+/** The fields of a later release's job that this release reads; the rest is ignored, at every level. */
+const laterRequestSchema = Joi.object<AcceptedRequest>({
+  ...acceptedRequestFields,
+  events: Joi.array().items(trackedEventSchema.unknown(true)).min(1).max(JOB_MAX_EVENTS).required(),
+}).unknown(true);
+
 /** The consumer checks every payload with this; anything else is a poison message. */
 export const ingestEventsJobSchema = Joi.alternatives()
   .conditional('.v', {
@@ -95,9 +122,28 @@ export const ingestEventsJobSchema = Joi.alternatives()
             .required(),
         }),
       },
+      {
+        is: Joi.number().integer().greater(PAYLOAD_VERSION_READ),
+        then: Joi.object<IngestEventsJobLater>({
+          v: Joi.number().integer().required(),
+          compat: Joi.number().integer().min(1).max(PAYLOAD_VERSION_READ).required(),
+          requests: Joi.array().items(laterRequestSchema).min(1).max(JOB_MAX_EVENTS).required(),
+        }).unknown(true),
+      },
     ],
     otherwise: Joi.object({ v: Joi.valid(1, 2).required() }).unknown(),
   })
   .required()
   // Set on the schema, not per call: Joi caches a schema's preferences only when a call passes none.
   .prefs({ abortEarly: true, convert: false });
+
+/**
+ * A job of a later release that this one cannot read (no `compat`, or one above PAYLOAD_VERSION_READ):
+ * not malformed, only too new. The processor keeps it delayed, for a newer processor, instead of failing it.
+ */
+export function isTooNewForThisRelease(data: unknown): boolean {
+  if (typeof data !== 'object' || data === null) return false;
+  const { v, compat } = data as { v?: unknown; compat?: unknown };
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= PAYLOAD_VERSION_READ) return false;
+  return !(typeof compat === 'number' && compat >= 1 && compat <= PAYLOAD_VERSION_READ);
+}

@@ -27,3 +27,16 @@ describe('cron configuration', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(name));
   });
 });
+
+describe('REDIS_PREFIX', () => {
+  it.each(['analytics', '{analytics}', '{shop.eu-1}'])('when it is %s, then it is taken as is', (prefix) => {
+    expect(loadConfig({ REDIS_PREFIX: prefix }).redis.prefix).toBe(prefix);
+  });
+
+  it.each(['{analytics', 'analytics}', '{a}b', '{}', 'a{b}', 'a b'])(
+    'when it is %s, then loading fails naming it and the hash-tag form',
+    (prefix) => {
+      expect(() => loadConfig({ REDIS_PREFIX: prefix })).toThrow(/REDIS_PREFIX must be .*hash tag/);
+    },
+  );
+});

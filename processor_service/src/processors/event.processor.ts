@@ -1,7 +1,10 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import {
   ingestEventsJobSchema,
+  isTooNewForThisRelease,
   JOBS,
+  logger,
+  PAYLOAD_VERSION_READ,
   requestsOf,
   runWithContext,
   type IngestEventsJob,
@@ -17,18 +20,30 @@ import type { ProcessorFaults } from '../faults';
  * A payload that does not match the contract can never succeed: it fails at once, without retries.
  * When MongoDB is unavailable the job goes back to waiting without spending an attempt: the writer has
  * paused the queue once for the whole failed write (DatabaseBackoff).
+ * A job written by a later release that this one cannot read (after a rollback) is not malformed: it is
+ * put back as delayed, every TOO_NEW_RETRY_MS, until a processor of that release takes it.
  */
+export const TOO_NEW_RETRY_MS = 60_000;
+
 export function createEventProcessor(
   writer: GroupCommit<RawEventDocument>,
   faults?: Pick<ProcessorFaults, 'rejectsPayload'>,
 ) {
-  return async (job: Job<unknown>): Promise<{ events: number }> => {
+  return async (job: Job<unknown>, token?: string): Promise<{ events: number }> => {
     const data = job.data as { request_id?: unknown } | undefined;
     return runWithContext(
       // A v1 job is one request: its id joins the log lines; a v2 job holds several.
       { requestId: typeof data?.request_id === 'string' ? data.request_id : undefined, jobId: job.id },
       async () => {
         if (job.name !== JOBS.ingestEvents) throw new UnrecoverableError(`unknown job name "${job.name}"`);
+        if (isTooNewForThisRelease(job.data) && token !== undefined) {
+          logger.warn('job written by a later release: kept for a processor that reads it', {
+            version: (job.data as { v: number }).v,
+            reads: PAYLOAD_VERSION_READ,
+          });
+          await job.moveToDelayed(Date.now() + TOO_NEW_RETRY_MS, token);
+          throw new DelayedError();
+        }
         const { value, error } = ingestEventsJobSchema.validate(job.data);
         if (error) throw new UnrecoverableError(`malformed payload: ${error.message}`);
         if (faults?.rejectsPayload())

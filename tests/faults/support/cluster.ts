@@ -19,7 +19,7 @@ import {
   type TestSite,
 } from '@analytics/testkit';
 
-export type ServiceName = 'ingestion_service' | 'processor_service' | 'reporting_service';
+export type ServiceName = 'ingestion_service' | 'processor_service' | 'reporting_service' | 'cron_service';
 
 export interface RunningService extends ServiceProcess {
   port: number;
@@ -29,6 +29,8 @@ export interface RunningService extends ServiceProcess {
 export interface ClusterOptions {
   /** AOF fsync policy of the cluster's own redis-server (default everysec, as in production). */
   appendfsync?: 'everysec' | 'always' | 'no-aof';
+  /** REDIS_PREFIX of every service and of the test's queue (default `faults`). */
+  redisPrefix?: string;
 }
 
 export const ADMIN_API_KEY = 'fault-suite-admin-key-0123456789';
@@ -74,6 +76,7 @@ export class Cluster {
         MAX_BATCH_EVENTS: '200',
         // A dead processor's unfinished write is settled by the next one after 3 s, not 30.
         WRITE_ADOPT_AFTER_MS: '3000',
+        ...(this.options.redisPrefix ? { REDIS_PREFIX: this.options.redisPrefix } : {}),
       },
       { redisUrl: this.redis.url, mongoUri: external ?? this.mongoServer!.uri },
     );
