@@ -8,6 +8,7 @@ import { createStatsController } from './controllers/stats.controller';
 import { requireReader } from './middlewares/read-auth.middleware';
 import { createStatsRouter } from './routes/stats.route';
 import { requireAdmin } from './middlewares/admin-auth.middleware';
+import { createSiteDomainRepository } from './repositories/site-domain.repository';
 import { createSiteRepository } from './repositories/site.repository';
 import { createSiteRouter } from './routes/site.route';
 import { createStatsService } from './services/stats.service';
@@ -30,13 +31,16 @@ export function createApp(deps: ReportingDeps): Express {
 
   app.use(healthRoutes({ mongodb: () => pingMongo(deps.mongo) }));
   const sites = createSiteRepository(deps.mongo);
-  app.use(createSiteRouter(createSiteController(sites), requireAdmin(deps.config.adminApiKey)));
+  const domains = createSiteDomainRepository(deps.mongo);
+  const readers = requireReader(sites, deps.config.adminApiKey);
   app.use(
-    createStatsRouter(
-      createStatsController(createStatsService(sites, deps.mongo, deps.now)),
-      requireReader(sites, deps.config.adminApiKey),
+    createSiteRouter(
+      createSiteController({ sites, domains }),
+      requireAdmin(deps.config.adminApiKey),
+      readers,
     ),
   );
+  app.use(createStatsRouter(createStatsController(createStatsService(sites, deps.mongo, deps.now)), readers));
   app.use(notFound());
   app.use(errorHandler());
   return app;
