@@ -55,6 +55,9 @@ export async function updateSite(
       continue;
     }
     if (input.domains) {
+      // A claim this change relied on may have been given back by a concurrent change that lost (it had
+      // made the claim, then saw an older list): claiming again restores it.
+      await stores.domains.claim(siteId, input.domains, now);
       const kept = new Set(input.domains);
       await stores.domains.release(
         siteId,

@@ -203,6 +203,29 @@ describe('PATCH /sites/:site_id', () => {
     expect(await stored(siteId)).toMatchObject({ name: 'Same', domains: [], timezone: 'Etc/UTC' });
   });
 
+  it('when two sites claim the same new domain at once, then exactly one gets it', async () => {
+    for (const id of ['pair-1', 'pair-2']) expect((await post({ name: id, site_id: id })).status).toBe(201);
+    const answers = await Promise.all(
+      ['pair-1', 'pair-2'].map((id) => patch(id, { domains: ['contested.example'] })),
+    );
+    expect(answers.map((res) => res.status).sort()).toEqual([200, 409]);
+    const winner = answers[0]!.status === 200 ? 'pair-1' : 'pair-2';
+    expect(await claimsOf(winner)).toEqual(['contested.example']);
+    expect(await getSiteModel(h.mongo).countDocuments({ domains: 'contested.example' })).toBe(1);
+  });
+
+  it('when one site is changed by several requests at once, then its stored domains and its claims agree', async () => {
+    expect((await post({ name: 'Busy', site_id: 'busy', domains: ['busy-0.example'] })).status).toBe(201);
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map((i) => patch('busy', { domains: [`busy-${i}.example`, 'busy-shared.example'] })),
+    );
+    // each lands whole, one after the other, or is told to send again; never a 500
+    for (const res of answers) expect([200, 409]).toContain(res.status);
+    expect(answers.some((res) => res.status === 200)).toBe(true);
+    const site = await stored('busy');
+    expect(await claimsOf('busy')).toEqual([...site!.domains!].sort());
+  });
+
   it('when the site does not exist, then 404 and no domain is claimed', async () => {
     const res = await patch('no-such-site', { domains: ['nobody.example'] });
     expect(res.status).toBe(404);
