@@ -98,6 +98,26 @@ describe('POST /sites with domains and timezone', () => {
     expect(await getSiteModel(h.mongo).countDocuments({ site_id: /^race-/ })).toBe(1);
   });
 
+  it('when a domain is held by a claim of a site that was never stored, then a minute later it may be taken over', async () => {
+    const claims = getSiteDomainModel(h.mongo);
+    const old = new Date(Date.now() - 2 * 60_000);
+    // what a create that died between claiming and storing its site leaves behind
+    await claims.create({ _id: 'orphan-old.example', site_id: 'never-stored', claimed_at: old });
+    await claims.insertOne({
+      _id: 'orphan-new.example',
+      site_id: 'being-created',
+      claimed_at: new Date(),
+    } as never);
+
+    const taken = await post({ name: 'Adopter', site_id: 'adopter', domains: ['orphan-old.example'] });
+    expect(taken.status).toBe(201);
+    expect(await claimsOf('adopter')).toEqual(['orphan-old.example']);
+    // a recent claim may belong to a create still under way: it is respected
+    const refused = await post({ name: 'Hasty', site_id: 'hasty', domains: ['orphan-new.example'] });
+    expect(refused.status).toBe(409);
+    expectErrorBody(refused, { code: 'domain-taken' });
+  });
+
   it.each([
     ['a URL', 'domains[0]', { domains: ['https://example.org'] }],
     ['a path', 'domains[1]', { domains: ['ok.example', 'example.org/blog'] }],
