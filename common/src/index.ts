@@ -11,6 +11,8 @@ export * from './http/request-context';
 export * from './keys';
 export * from './logger';
 export * from './models/site.model';
+export * from './models/site-domain.model';
+export * from './sites/site-settings';
 export * from './queue/names';
 export * from './queue/payloads';
 export * from './queue/redis';

@@ -30,6 +30,8 @@ export interface CronConfig extends BaseConfig, QueueConfig {
   /** The events queue; the cron service's own queue is named after it (see cronQueueName). */
   retention: { days: number; intervalMs: number; batchSize: number; batchPauseMs: number };
   heartbeat: { intervalMs: number };
+  /** The site-deletion job: how often it runs, and how long a deleted site's mark is kept and re-purged. */
+  siteDeletion: { intervalMs: number; settleMs: number };
   /** Job runs older than this are removed from job_runs by the retention job. */
   jobHistoryDays: number;
   /** Test-only fault injection (refused when NODE_ENV=production). */
@@ -42,6 +44,8 @@ interface CronEnv extends BaseEnv, QueueEnv {
   RETENTION_BATCH_SIZE: number;
   RETENTION_BATCH_PAUSE_MS: number;
   HEARTBEAT_INTERVAL_MS: number;
+  SITE_DELETION_INTERVAL_MS: number;
+  SITE_DELETION_SETTLE_MS: number;
   JOB_HISTORY_DAYS: number;
   CRON_FAULT?: CronFault;
 }
@@ -68,6 +72,9 @@ const envSchema = Joi.object<CronEnv>({
   RETENTION_BATCH_SIZE: Joi.number().integer().min(1).max(10_000).default(1000),
   RETENTION_BATCH_PAUSE_MS: Joi.number().integer().min(0).max(60_000).default(100),
   HEARTBEAT_INTERVAL_MS: Joi.number().integer().min(MIN_INTERVAL_MS).default(60_000),
+  // A deleted site's data must be gone within a minute: runs at most 30 s apart.
+  SITE_DELETION_INTERVAL_MS: Joi.number().integer().min(MIN_INTERVAL_MS).max(30_000).default(10_000),
+  SITE_DELETION_SETTLE_MS: Joi.number().integer().min(0).max(3_600_000).default(30_000),
   JOB_HISTORY_DAYS: Joi.number().integer().min(1).max(3650).default(30),
   CRON_FAULT: faultModeVariable('CRON_FAULT', CRON_FAULTS),
 });
@@ -84,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<CronC
       batchPauseMs: e.RETENTION_BATCH_PAUSE_MS,
     },
     heartbeat: { intervalMs: e.HEARTBEAT_INTERVAL_MS },
+    siteDeletion: { intervalMs: e.SITE_DELETION_INTERVAL_MS, settleMs: e.SITE_DELETION_SETTLE_MS },
     jobHistoryDays: e.JOB_HISTORY_DAYS,
     fault: e.CRON_FAULT,
   });

@@ -16,5 +16,9 @@ export function withFault(
       throw new JobInterruptedError();
     },
   });
-  return { retention: broken(jobs.retention), heartbeat: broken(jobs.heartbeat) };
+  return {
+    retention: broken(jobs.retention),
+    heartbeat: broken(jobs.heartbeat),
+    'site-deletion': broken(jobs['site-deletion']),
+  };
 }

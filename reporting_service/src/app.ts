@@ -17,6 +17,7 @@ import { requireReader } from './middlewares/read-auth.middleware';
 import { readCors } from './middlewares/read-cors.middleware';
 import { createStatsRouter } from './routes/stats.route';
 import { requireAdmin } from './middlewares/admin-auth.middleware';
+import { createSiteDomainRepository } from './repositories/site-domain.repository';
 import { createSiteRepository } from './repositories/site.repository';
 import { createSiteRouter } from './routes/site.route';
 import { createStatsService } from './services/stats.service';
@@ -41,11 +42,19 @@ export function createApp(deps: ReportingDeps): Express {
 
   app.use(healthRoutes({ mongodb: () => pingMongo(deps.mongo) }));
   const sites = createSiteRepository(deps.mongo);
-  app.use(createSiteRouter(createSiteController(sites), requireAdmin(deps.config.adminApiKey)));
+  const domains = createSiteDomainRepository(deps.mongo);
+  const readers = requireReader(sites, deps.config.adminApiKey);
+  app.use(
+    createSiteRouter(
+      createSiteController({ sites, domains }),
+      requireAdmin(deps.config.adminApiKey),
+      readers,
+    ),
+  );
   app.use(
     createStatsRouter(
       createStatsController(createStatsService(sites, deps.mongo, deps.now)),
-      requireReader(sites, deps.config.adminApiKey),
+      readers,
       readCors(deps.config.corsOrigins),
     ),
   );

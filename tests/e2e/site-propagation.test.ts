@@ -74,3 +74,74 @@ describe('a write key replaced through POST /sites/:site_id/keys', () => {
     expect(events.map((e) => e.event_id)).toContain(accepted.body.event_id);
   });
 });
+
+describe('domains and timezone changed through POST and PATCH /sites', () => {
+  it("when ingestion is already running, then within 5 s its site view holds the site's domains and zone, and finds it by domain", async () => {
+    const created = await reporting.http
+      .post('/sites')
+      .send({ name: 'Zoned', domains: ['WWW.Zoned.Example'], timezone: 'Asia/Kathmandu' });
+    expect(created.status).toBe(201);
+    const siteId = created.body.site_id as string;
+    const sites = ingestion.service.sites;
+    await waitFor(async () => (sites.settingsOf(siteId) ? true : undefined), {
+      timeoutMs: 5000,
+      intervalMs: 100,
+      what: 'the new site in the site view',
+    });
+    expect(sites.settingsOf(siteId)).toEqual({
+      siteId,
+      domains: ['zoned.example'],
+      timezone: 'Asia/Kathmandu',
+    });
+    expect(sites.siteForDomain('zoned.example')).toBe(siteId);
+
+    const patched = await reporting.http
+      .patch(`/sites/${siteId}`)
+      .send({ domains: ['moved.example'], timezone: 'America/New_York' });
+    expect(patched.status).toBe(200);
+    const patchedAt = Date.now();
+
+    await waitFor(
+      async () => (sites.settingsOf(siteId)?.timezone === 'America/New_York' ? true : undefined),
+      {
+        timeoutMs: 5000,
+        intervalMs: 100,
+        what: 'the changed zone in the site view',
+      },
+    );
+    expect(Date.now() - patchedAt).toBeLessThan(5000);
+    expect(sites.settingsOf(siteId)?.domains).toEqual(['moved.example']);
+    expect(sites.siteForDomain('moved.example')).toBe(siteId);
+    expect(sites.siteForDomain('zoned.example')).toBeUndefined();
+  });
+});
+
+describe('a site deleted through DELETE /sites/:site_id', () => {
+  it('when ingestion is already running, then within 5 s its write key gets 401 and its domain finds no site', async () => {
+    const created = await reporting.http
+      .post('/sites')
+      .send({ name: 'Doomed', domains: ['doomed-e2e.example'] });
+    expect(created.status).toBe(201);
+    const siteId = created.body.site_id as string;
+    const event = { site_id: siteId, event_type: 'page_view', path: '/' };
+    const send = () => ingestion.http.post('/event').set('x-api-key', created.body.write_key).send(event);
+    await waitFor(async () => ((await send()).status === 202 ? true : undefined), {
+      timeoutMs: 5000,
+      intervalMs: 100,
+      what: 'the new site to be accepted',
+    });
+
+    const deleted = await reporting.http.delete(`/sites/${siteId}`);
+    expect(deleted.status).toBe(202);
+    const deletedAt = Date.now();
+
+    await waitFor(async () => ((await send()).status === 401 ? true : undefined), {
+      timeoutMs: 5000,
+      intervalMs: 100,
+      what: "the deleted site's key to be refused",
+    });
+    expect(Date.now() - deletedAt).toBeLessThan(5000);
+    expect(ingestion.service.sites.settingsOf(siteId)).toBeUndefined();
+    expect(ingestion.service.sites.siteForDomain('doomed-e2e.example')).toBeUndefined();
+  });
+});

@@ -1,5 +1,5 @@
 /** Every job the cron service knows; also the id of each one's BullMQ job scheduler. */
-export const CRON_JOB_NAMES = ['retention', 'heartbeat'] as const;
+export const CRON_JOB_NAMES = ['retention', 'heartbeat', 'site-deletion'] as const;
 export type CronJobName = (typeof CRON_JOB_NAMES)[number];
 
 export function isCronJobName(name: string): name is CronJobName {
@@ -8,7 +8,7 @@ export function isCronJobName(name: string): name is CronJobName {
 
 /** What a run did, as recorded in job_runs and printed by `npm run job`. */
 export interface JobResult {
-  /** Documents deleted (raw events, for retention). */
+  /** Documents deleted (raw events for retention; events, rollups and manifests for site-deletion). */
   removed: number;
   /** Delete batches it took. */
   batches: number;

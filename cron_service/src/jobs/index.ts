@@ -4,6 +4,7 @@ import { withFault } from '../faults';
 import type { CronJob, CronJobName } from './cron-job.types';
 import { createHeartbeatJob } from './heartbeat.job';
 import { createRetentionJob } from './retention.job';
+import { createSiteDeletionJob } from './site-deletion.job';
 
 export * from './cron-job.types';
 
@@ -16,6 +17,7 @@ export function createCronJobs(
   const jobs: Record<CronJobName, CronJob> = {
     retention: createRetentionJob({ mongo, config, now }),
     heartbeat: createHeartbeatJob(config.heartbeat.intervalMs),
+    'site-deletion': createSiteDeletionJob({ mongo, config, now }),
   };
   return config.fault === undefined ? jobs : withFault(jobs, config.fault);
 }

@@ -1,10 +1,16 @@
 import type mongoose from 'mongoose';
-import { getSiteModel, MONGO_OPERATION_TIMEOUT_MS } from '@analytics/common';
+import { DEFAULT_SITE_TIMEZONE, getSiteModel, MONGO_OPERATION_TIMEOUT_MS } from '@analytics/common';
 
 export interface SiteKeyRecord {
   siteId: string;
   writeKeyHash: string;
   updatedAt: Date;
+  /** Normalised host names (none for sites stored before domains existed). */
+  domains: string[];
+  /** IANA zone (`Etc/UTC` for sites stored before zones existed). */
+  timezone: string;
+  /** The site was deleted: its key must stop working. */
+  deleted: boolean;
 }
 
 export interface SiteRepository {
@@ -23,6 +29,9 @@ export function createSiteRepository(connection: mongoose.Connection): SiteRepos
         siteId: doc.site_id,
         writeKeyHash: doc.write_key_hash,
         updatedAt: doc.updated_at,
+        domains: doc.domains ?? [],
+        timezone: doc.timezone ?? DEFAULT_SITE_TIMEZONE,
+        deleted: doc.deleted_at !== undefined && doc.deleted_at !== null,
       }));
     },
   };

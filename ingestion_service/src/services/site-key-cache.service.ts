@@ -1,5 +1,5 @@
 import { errorMeta, hashKey, logger } from '@analytics/common';
-import type { SiteRepository } from '../repositories/site.repository';
+import type { SiteKeyRecord, SiteRepository } from '../repositories/site.repository';
 
 /**
  * Re-reads sites changed slightly before the newest change already seen, so a site written by another
@@ -10,8 +10,17 @@ const CHANGE_OVERLAP_MS = 10_000;
 /** How many presented write keys keep their digest in memory (one per site and key in use is plenty). */
 const DIGEST_MEMO_MAX_KEYS = 10_000;
 
+/** What ingestion knows of a site besides its key. */
+export interface SiteSettingsView {
+  siteId: string;
+  /** Normalised host names (see normaliseDomain in common). */
+  domains: readonly string[];
+  /** IANA zone. */
+  timezone: string;
+}
+
 /**
- * Ingestion's in-process view of every site's write key, so the hot path needs no MongoDB round trip:
+ * Ingestion's in-process view of every site's write key, domains and timezone, so the hot path needs no MongoDB round trip:
  * loaded once at start, then refreshed in the background with only what changed. Unknown site ids are
  * answered from memory, so hammering with them never reaches MongoDB. If MongoDB goes away the last view
  * keeps serving.
@@ -27,6 +36,10 @@ export class SiteKeyCache {
    * no longer in siteByKeyHash). Unknown keys are never remembered, so random keys cannot fill it.
    */
   private readonly digestByWriteKey = new Map<string, string>();
+  /** site id → its domains and zone */
+  private readonly settingsBySite = new Map<string, SiteSettingsView>();
+  /** normalised domain → site id */
+  private readonly siteByDomain = new Map<string, string>();
   private newestChange: Date | undefined;
   private loaded = false;
   private timer: NodeJS.Timeout | undefined;
@@ -59,6 +72,16 @@ export class SiteKeyCache {
       this.digestByWriteKey.set(writeKey, digest);
     }
     return siteId;
+  }
+
+  /** A site's domains and timezone, or undefined for an unknown (or deleted) site. */
+  settingsOf(siteId: string): SiteSettingsView | undefined {
+    return this.settingsBySite.get(siteId);
+  }
+
+  /** The site that lists this domain (already normalised: lower-case, punycode, no leading `www.`). */
+  siteForDomain(domain: string): string | undefined {
+    return this.siteByDomain.get(domain);
   }
 
   /** Loads every site, then keeps refreshing every interval until stop(). */
@@ -110,14 +133,37 @@ export class SiteKeyCache {
     }
     if (this.failing) logger.info('site refresh recovered');
     this.failing = false;
+    // Oldest change first, so a site deleted and created again with the same id ends as its newest state.
+    records.sort((a, b) => a.updatedAt.getTime() - b.updatedAt.getTime());
     for (const record of records) {
-      const previous = this.keyHashBySite.get(record.siteId);
-      if (previous !== undefined && previous !== record.writeKeyHash) this.siteByKeyHash.delete(previous);
-      this.keyHashBySite.set(record.siteId, record.writeKeyHash);
-      this.siteByKeyHash.set(record.writeKeyHash, record.siteId);
+      this.forget(record.siteId);
+      if (!record.deleted) this.remember(record);
       if (!this.newestChange || record.updatedAt > this.newestChange) this.newestChange = record.updatedAt;
     }
     if (!this.loaded) logger.info('sites loaded', { sites: this.keyHashBySite.size });
     this.loaded = true;
+  }
+
+  private remember(record: SiteKeyRecord): void {
+    this.keyHashBySite.set(record.siteId, record.writeKeyHash);
+    this.siteByKeyHash.set(record.writeKeyHash, record.siteId);
+    this.settingsBySite.set(record.siteId, {
+      siteId: record.siteId,
+      domains: record.domains,
+      timezone: record.timezone,
+    });
+    for (const domain of record.domains) this.siteByDomain.set(domain, record.siteId);
+  }
+
+  /** Drops what the view holds for a site, before its new state (or its deletion) is applied. */
+  private forget(siteId: string): void {
+    const keyHash = this.keyHashBySite.get(siteId);
+    if (keyHash !== undefined && this.siteByKeyHash.get(keyHash) === siteId)
+      this.siteByKeyHash.delete(keyHash);
+    this.keyHashBySite.delete(siteId);
+    for (const domain of this.settingsBySite.get(siteId)?.domains ?? []) {
+      if (this.siteByDomain.get(domain) === siteId) this.siteByDomain.delete(domain);
+    }
+    this.settingsBySite.delete(siteId);
   }
 }

@@ -29,10 +29,14 @@ class HeldSiteTable implements SiteRepository {
   }
 }
 
-const record = (siteId: string, writeKey: string): SiteKeyRecord => ({
+const record = (siteId: string, writeKey: string, overrides: Partial<SiteKeyRecord> = {}): SiteKeyRecord => ({
   siteId,
   writeKeyHash: hashKey(writeKey),
   updatedAt: new Date(),
+  domains: [],
+  timezone: 'Etc/UTC',
+  deleted: false,
+  ...overrides,
 });
 
 describe('SiteKeyCache.refresh', () => {
@@ -65,5 +69,60 @@ describe('SiteKeyCache.refresh', () => {
     await waiting;
     expect(cache.siteForWriteKey('key-b')).toBe('site-b');
     expect(failingOnce).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('SiteKeyCache site settings', () => {
+  it('when a site lists domains and a zone, then both are known by site_id and the site by each domain', async () => {
+    const table = new HeldSiteTable();
+    table.sites.push(
+      record('shop', 'key-shop', { domains: ['shop.example', 'xn--bcher-kva.de'], timezone: 'Asia/Kolkata' }),
+    );
+    const cache = new SiteKeyCache(table, 60_000);
+    await cache.refresh();
+
+    expect(cache.settingsOf('shop')).toEqual({
+      siteId: 'shop',
+      domains: ['shop.example', 'xn--bcher-kva.de'],
+      timezone: 'Asia/Kolkata',
+    });
+    expect(cache.siteForDomain('xn--bcher-kva.de')).toBe('shop');
+    expect(cache.siteForDomain('other.example')).toBeUndefined();
+  });
+
+  it('when a site changes its domains, then the dropped domain no longer finds it and the new one does', async () => {
+    const table = new HeldSiteTable();
+    table.sites.push(record('blog', 'key-blog', { domains: ['old.example'] }));
+    const cache = new SiteKeyCache(table, 60_000);
+    await cache.refresh();
+    table.sites.push(
+      record('blog', 'key-blog', { domains: ['new.example'], updatedAt: new Date(Date.now() + 1000) }),
+    );
+    await cache.refresh();
+
+    expect(cache.siteForDomain('old.example')).toBeUndefined();
+    expect(cache.siteForDomain('new.example')).toBe('blog');
+    expect(cache.siteForWriteKey('key-blog')).toBe('blog');
+  });
+
+  it('when a site is marked deleted, then its key, settings and domains are forgotten', async () => {
+    const table = new HeldSiteTable();
+    table.sites.push(record('gone', 'key-gone', { domains: ['gone.example'] }));
+    const cache = new SiteKeyCache(table, 60_000);
+    await cache.refresh();
+    expect(cache.siteForWriteKey('key-gone')).toBe('gone');
+    table.sites.push(
+      record('gone', 'key-gone', {
+        deleted: true,
+        domains: ['gone.example'],
+        updatedAt: new Date(Date.now() + 1000),
+      }),
+    );
+    await cache.refresh();
+
+    expect(cache.siteForWriteKey('key-gone')).toBeUndefined();
+    expect(cache.settingsOf('gone')).toBeUndefined();
+    expect(cache.siteForDomain('gone.example')).toBeUndefined();
+    expect(cache.size).toBe(0);
   });
 });

@@ -7,9 +7,14 @@ export const SITE_BODY_LIMIT = '16kb';
 export function createSiteRouter(
   controller: ReturnType<typeof createSiteController>,
   requireAdmin: RequestHandler,
+  requireReader: RequestHandler,
 ): Router {
   const router = Router();
   router.post('/sites', requireAdmin, ...jsonBody(SITE_BODY_LIMIT), controller.postSite);
+  router.get('/sites', requireAdmin, controller.getSites);
+  router.get('/sites/:site_id', requireReader, controller.getSite);
+  router.patch('/sites/:site_id', requireAdmin, ...jsonBody(SITE_BODY_LIMIT), controller.patchSite);
+  router.delete('/sites/:site_id', requireAdmin, controller.deleteSite);
   router.post('/sites/:site_id/keys', requireAdmin, ...jsonBody(SITE_BODY_LIMIT), controller.postSiteKeys);
   return router;
 }

@@ -22,6 +22,8 @@ describe('POST /sites', () => {
     expect(res.body).toEqual({
       site_id: 'shop.example-1',
       name: 'Shop',
+      domains: [],
+      timezone: 'Etc/UTC',
       write_key: expect.stringMatching(/^wk_[A-Za-z0-9_-]{43}$/),
       read_key: expect.stringMatching(/^rk_[A-Za-z0-9_-]{43}$/),
       created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
