@@ -30,6 +30,8 @@ export interface IngestionConfig extends BaseConfig, QueueConfig {
   /** Express `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */
   trustProxy: TrustProxySetting;
   events: { maxAgeMs: number };
+  /** The MMDB file that maps IPs to countries (default: the one shipped with the service). */
+  countryDbPath: string | undefined;
   sites: { refreshIntervalMs: number };
   /** Test-only fault injection (refused when NODE_ENV=production). */
   fault: { mode: IngestionFault | undefined; rate: number };
@@ -49,6 +51,7 @@ interface IngestionEnv extends BaseEnv, QueueEnv {
   TRUST_PROXY: string;
   EVENT_MAX_AGE_HOURS: number;
   SITE_REFRESH_INTERVAL_MS: number;
+  COUNTRY_DB_PATH?: string;
   INGESTION_FAULT?: IngestionFault;
   INGESTION_FAULT_RATE: number;
 }
@@ -77,6 +80,8 @@ const envSchema = Joi.object<IngestionEnv>({
     .default(24 * 7),
   // At most 5 s: the contract promises a new site is accepted within 5 seconds.
   SITE_REFRESH_INTERVAL_MS: Joi.number().integer().min(100).max(5000).default(2000),
+  // An MMDB with `country_code` (ip-location-db) or `country.iso_code` (MaxMind GeoLite2-Country) records.
+  COUNTRY_DB_PATH: Joi.string().allow('').max(4096),
   INGESTION_FAULT: faultModeVariable('INGESTION_FAULT', INGESTION_FAULTS),
   INGESTION_FAULT_RATE: faultShareVariable(1),
 });
@@ -93,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Inges
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     events: { maxAgeMs: e.EVENT_MAX_AGE_HOURS * 3600 * 1000 },
     sites: { refreshIntervalMs: e.SITE_REFRESH_INTERVAL_MS },
+    countryDbPath: e.COUNTRY_DB_PATH || undefined,
     fault: { mode: e.INGESTION_FAULT, rate: e.INGESTION_FAULT_RATE },
   });
 }
