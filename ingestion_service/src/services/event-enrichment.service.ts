@@ -1,4 +1,4 @@
-import type { DerivedEventFields, TrackedEvent } from '@analytics/common';
+import { DERIVED_EVENT_FIELDS, type DerivedEventFields, type TrackedEvent } from '@analytics/common';
 import type { EventContextInput } from '../validations/event-fields.validation';
 import type { CountryLookup } from './country.service';
 import { clientAddressGroup } from './rate-limit.service';
@@ -60,6 +60,29 @@ export function derivedTraits(
   return { device, browser, os, country, referrer, source, ...utm };
 }
 
+/** The event with its derived fields; `referrer` replaced by its stored form (or left out). */
+function withDerivedFields(
+  event: TrackedEvent,
+  referrer: string | undefined,
+  derived: DerivedEventFields,
+): TrackedEvent {
+  const enriched: TrackedEvent = {
+    site_id: event.site_id,
+    event_id: event.event_id,
+    event_type: event.event_type,
+    timestamp: event.timestamp,
+  };
+  if (event.path !== undefined) enriched.path = event.path;
+  if (event.user_id !== undefined) enriched.user_id = event.user_id;
+  if (referrer !== undefined) enriched.referrer = referrer;
+  if (event.props !== undefined) enriched.props = event.props;
+  for (const field of DERIVED_EVENT_FIELDS) {
+    const value = derived[field];
+    if (value !== undefined) (enriched as Record<typeof field, string>)[field] = value;
+  }
+  return enriched;
+}
+
 export interface EnrichedRequest {
   /** The events to enqueue, enriched; bots' events are left out. */
   kept: TrackedEvent[];
@@ -99,18 +122,12 @@ export class EventEnricher {
       ...humans.flatMap(({ date }) => (date ? [date] : [])),
     ]);
     const kept = humans.map(({ input, endUser, date }) => {
-      const event: TrackedEvent = { ...input.event };
       const { referrer, ...traits } = derivedTraits(input, endUser, domains, this.deps.countries);
-      if (referrer === undefined) delete event.referrer;
-      else event.referrer = referrer;
-      event.visitor =
+      const visitor =
         date === undefined
           ? identifiedVisitor(input.event.user_id!)
           : anonymousVisitor(salts.get(date)!, siteId, endUser.ip ?? '', endUser.userAgent ?? '');
-      for (const [field, value] of Object.entries(traits)) {
-        if (value !== undefined) (event as unknown as Record<string, string>)[field] = value;
-      }
-      return event;
+      return withDerivedFields(input.event, referrer, { visitor, ...traits });
     });
     const addressKey = addressRateLimitKey(salts.get(rateLimitDate)!, clientAddressGroup(request.clientIp));
     return { kept, bots, addressKey };

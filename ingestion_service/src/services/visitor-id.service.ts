@@ -41,9 +41,24 @@ export function canonicalIp(ip: string): string {
 }
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
+/** Every UTC offset in use is a multiple of 15 minutes, so a zone's date is constant within such a slot. */
+const SLOT_MS = 15 * 60_000;
+const MEMO_MAX_SLOTS = 10_000;
+const dateBySlot = new Map<string, string>();
 
 /** The calendar date (YYYY-MM-DD) of an instant in an IANA zone; an unknown zone counts as UTC. */
 export function calendarDate(at: Date, timeZone: string): string {
+  const slot = `${timeZone} ${Math.floor(at.getTime() / SLOT_MS)}`;
+  let date = dateBySlot.get(slot);
+  if (date === undefined) {
+    date = formatDate(at, timeZone);
+    if (dateBySlot.size >= MEMO_MAX_SLOTS) dateBySlot.clear();
+    dateBySlot.set(slot, date);
+  }
+  return date;
+}
+
+function formatDate(at: Date, timeZone: string): string {
   let format = dateFormats.get(timeZone);
   if (!format) {
     try {

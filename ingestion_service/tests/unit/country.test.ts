@@ -17,6 +17,13 @@ describe('CountryLookup (the bundled database)', () => {
     ['another the database maps to AU', '172.16.0.1', undefined],
     ['a documentation address', '198.51.100.7', undefined],
     ['a unique local IPv6', 'fd00::1', undefined],
+    ['a link-local IPv6', 'fe80::1', undefined],
+    ['a multicast IPv6', 'ff02::1', undefined],
+    ['a documentation IPv6', '2001:db8::5', undefined],
+    ['a multicast IPv4', '224.0.0.1', undefined],
+    ['a shared (CGNAT) IPv4', '100.64.0.1', undefined],
+    ['the last address before a private range', '172.15.255.255', 'US'],
+    ['the first address after it', '172.32.0.1', 'US'],
     ['not an address', 'example.com', undefined],
     ['nothing', undefined, undefined],
   ])('when the address is %s (%s), then the country is %s', (_, ip, country) => {
