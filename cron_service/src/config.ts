@@ -18,9 +18,9 @@ export const SERVICE_NAME = 'cron_service';
 export const SERVICE_DIR = path.resolve(__dirname, '..');
 
 /**
- * Ingestion accepts events up to 7 days old by default (EVENT_MAX_AGE_HOURS=168) and the processor recounts
+ * Ingestion accepts events up to 7 days old by default (MAX_EVENT_AGE_HOURS=168) and the processor recounts
  * an hour's rollups from that hour's raw events, so those must outlive the accepted age by a margin: 7 days
- * plus one day. Raising EVENT_MAX_AGE_HOURS asks for a RETENTION_DAYS above EVENT_MAX_AGE_HOURS / 24 + 1.
+ * plus one day. Raising MAX_EVENT_AGE_HOURS asks for a RETENTION_DAYS above MAX_EVENT_AGE_HOURS / 24 + 1.
  */
 export const MIN_RETENTION_DAYS = 8;
 /** Below a second a schedule would only fill job_runs and Redis. */
@@ -66,7 +66,7 @@ const envSchema = Joi.object<CronEnv>({
     .max(3650)
     .default(30)
     .messages({
-      'number.min': `{#label} must be at least ${MIN_RETENTION_DAYS}: raw events must outlive the oldest event ingestion accepts (EVENT_MAX_AGE_HOURS / 24) by more than a day`,
+      'number.min': `{#label} must be at least ${MIN_RETENTION_DAYS}: raw events must outlive the oldest event ingestion accepts (MAX_EVENT_AGE_HOURS / 24) by more than a day`,
     }),
   RETENTION_INTERVAL_MS: Joi.number().integer().min(MIN_INTERVAL_MS).default(3_600_000),
   RETENTION_BATCH_SIZE: Joi.number().integer().min(1).max(10_000).default(1000),

@@ -21,10 +21,15 @@ import { createEventRouter } from './routes/event.route';
 import { createTrackerScriptController } from './controllers/tracker-script.controller';
 import { createTrackerScriptRouter } from './routes/tracker-script.route';
 import { loadTrackerScript, type TrackerScript } from './services/tracker-script.service';
+import type { CountryLookup } from './services/country.service';
+import type { DroppedEvents } from './services/dropped-events.service';
+import { EventEnricher } from './services/event-enrichment.service';
 import { EventIntake } from './services/event-intake.service';
 import { GroupCommit } from './services/group-commit.service';
 import { RateLimits } from './services/rate-limit.service';
 import type { SiteKeyCache } from './services/site-key-cache.service';
+import { siteSettingsOf, type SiteSettingsView } from './services/site-settings.service';
+import type { VisitorSalts } from './services/visitor-salt.service';
 
 export interface IngestionDeps {
   config: Readonly<IngestionConfig>;
@@ -32,6 +37,11 @@ export interface IngestionDeps {
   redis: Redis;
   queue: EventQueue;
   sites: SiteKeyCache;
+  /** A site's time zone and domains; the site view itself unless a test stubs them. */
+  siteSettings?: SiteSettingsView;
+  countries: CountryLookup;
+  salts: VisitorSalts;
+  dropped: DroppedEvents;
   /** MongoDB is tolerable: the site keys are in memory, so ingestion works on while it is down. */
   checks: { redis: HealthCheck; mongodb: TolerableHealthCheck };
   /** The tracker tag; read from the build when not given. */
@@ -72,8 +82,15 @@ export function createApp(deps: IngestionDeps): Express {
     sitePerSecond: config.rateLimits.sitePerSecond,
     redisPrefix: config.redis.prefix,
   });
+  const enricher = new EventEnricher({
+    countries: deps.countries,
+    salts: deps.salts,
+    siteSettings: deps.siteSettings ?? siteSettingsOf(deps.sites),
+  });
   const intake = new EventIntake({
     sites: deps.sites,
+    enricher,
+    dropped: deps.dropped,
     commits: new GroupCommit({ limits, queue: deps.queue, deadlineMs: config.commitDeadlineMs }),
     maxEventAgeMs: config.events.maxAgeMs,
   });

@@ -20,6 +20,9 @@ import {
 import { EVENT_LIMITS } from './validations/event-fields.validation';
 
 export const SERVICE_NAME = 'ingestion_service';
+/** Events older than this many hours are refused (7 days). */
+export const DEFAULT_MAX_EVENT_AGE_HOURS = 24 * 7;
+
 export const SERVICE_DIR = path.resolve(__dirname, '..');
 
 export interface IngestionConfig extends BaseConfig, QueueConfig {
@@ -30,6 +33,8 @@ export interface IngestionConfig extends BaseConfig, QueueConfig {
   /** Express `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */
   trustProxy: TrustProxySetting;
   events: { maxAgeMs: number };
+  /** The MMDB file that maps IPs to countries (default: the one shipped with the service). */
+  countryDbPath: string | undefined;
   sites: { refreshIntervalMs: number };
   /** Test-only fault injection (refused when NODE_ENV=production). */
   fault: { mode: IngestionFault | undefined; rate: number };
@@ -47,8 +52,10 @@ interface IngestionEnv extends BaseEnv, QueueEnv {
   RATE_LIMIT_IP_PER_MINUTE: number;
   RATE_LIMIT_SITE_PER_SECOND: number;
   TRUST_PROXY: string;
-  EVENT_MAX_AGE_HOURS: number;
+  MAX_EVENT_AGE_HOURS?: number;
+  EVENT_MAX_AGE_HOURS?: number;
   SITE_REFRESH_INTERVAL_MS: number;
+  COUNTRY_DB_PATH?: string;
   INGESTION_FAULT?: IngestionFault;
   INGESTION_FAULT_RATE: number;
 }
@@ -68,15 +75,15 @@ const envSchema = Joi.object<IngestionEnv>({
       'alternatives.match': `{#label} must be 0 (off) or at least ${EVENT_LIMITS.batchMaxEvents}`,
     }),
   TRUST_PROXY,
-  // At most 7 days: cron's retention (RETENTION_DAYS, at least 8) must never remove the raw events of an
-  // hour that can still receive events, or the processor's recount of that hour would miss them.
-  EVENT_MAX_AGE_HOURS: Joi.number()
-    .integer()
-    .min(1)
-    .max(24 * 7)
-    .default(24 * 7),
+  // The contract's name. Cron's RETENTION_DAYS must stay above this / 24 + 1, so a resent event still
+  // finds its stored copy (cron cannot see this setting: docs/cron.md). Tests raise it to reach past dates.
+  MAX_EVENT_AGE_HOURS: Joi.number().integer().min(1).max(2160),
+  // The name before the contract fixed one; read when MAX_EVENT_AGE_HOURS is not set.
+  EVENT_MAX_AGE_HOURS: Joi.number().integer().min(1).max(2160),
   // At most 5 s: the contract promises a new site is accepted within 5 seconds.
   SITE_REFRESH_INTERVAL_MS: Joi.number().integer().min(100).max(5000).default(2000),
+  // An MMDB with `country_code` (ip-location-db) or `country.iso_code` (MaxMind GeoLite2-Country) records.
+  COUNTRY_DB_PATH: Joi.string().allow('').max(4096),
   INGESTION_FAULT: faultModeVariable('INGESTION_FAULT', INGESTION_FAULTS),
   INGESTION_FAULT_RATE: faultShareVariable(1),
 });
@@ -91,8 +98,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Inges
     commitDeadlineMs: 2 * e.REDIS_COMMAND_TIMEOUT_MS + 200,
     rateLimits: { ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE, sitePerSecond: e.RATE_LIMIT_SITE_PER_SECOND },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
-    events: { maxAgeMs: e.EVENT_MAX_AGE_HOURS * 3600 * 1000 },
+    events: {
+      maxAgeMs: (e.MAX_EVENT_AGE_HOURS ?? e.EVENT_MAX_AGE_HOURS ?? DEFAULT_MAX_EVENT_AGE_HOURS) * 3600 * 1000,
+    },
     sites: { refreshIntervalMs: e.SITE_REFRESH_INTERVAL_MS },
+    countryDbPath: e.COUNTRY_DB_PATH || undefined,
     fault: { mode: e.INGESTION_FAULT, rate: e.INGESTION_FAULT_RATE },
   });
 }

@@ -19,7 +19,12 @@ import { createApp } from './app';
 import type { IngestionConfig } from './config';
 import { createEventQueue, type EventQueue } from './repositories/event-queue.repository';
 import { createSiteRepository } from './repositories/site.repository';
+import { VisitorSaltRepository } from './repositories/visitor-salt.repository';
+import { CountryLookup } from './services/country.service';
+import { DroppedEvents } from './services/dropped-events.service';
 import { SiteKeyCache } from './services/site-key-cache.service';
+import type { SiteSettingsView } from './services/site-settings.service';
+import { VisitorSalts } from './services/visitor-salt.service';
 
 const REDIS_START_WAIT_MS = 3000;
 
@@ -30,12 +35,30 @@ export interface IngestionService {
   redis: Redis;
   queue: EventQueue;
   sites: SiteKeyCache;
+  /** Events answered as usual but counted in no statistic (bots). */
+  dropped: DroppedEvents;
   /** In shutdown order, after the HTTP server has stopped accepting. */
   closers: ShutdownStep[];
 }
 
+export interface IngestionOverrides {
+  /** Tests: sites' time zones and domains without the site view. */
+  siteSettings?: SiteSettingsView;
+}
+
 /** Connects everything ingestion needs and builds the app; index.ts and the tests both start here. */
-export async function startIngestion(config: Readonly<IngestionConfig>): Promise<IngestionService> {
+export async function startIngestion(
+  config: Readonly<IngestionConfig>,
+  overrides: IngestionOverrides = {},
+): Promise<IngestionService> {
+  // Read once, before anything connects: a missing or broken file stops the start with one clear line.
+  const countries = await CountryLookup.open(config.countryDbPath).catch((error: unknown) => {
+    throw new StartupError(
+      `cannot read the country database ${config.countryDbPath ?? '(bundled)'}`,
+      'Check COUNTRY_DB_PATH: an MMDB file readable by the service.',
+      error,
+    );
+  });
   const mongo = await connectMongoAtStart(config.mongodbUri, 'ingestion_service');
   const sites = new SiteKeyCache(createSiteRepository(mongo), config.sites.refreshIntervalMs);
   await sites.start().catch(async (error: unknown) => {
@@ -62,12 +85,17 @@ export async function startIngestion(config: Readonly<IngestionConfig>): Promise
     timeoutMs: config.redis.commandTimeoutMs + 100,
   });
   const metrics = createServiceMetrics('ingestion_service');
+  const dropped = new DroppedEvents(metrics);
   const app = createApp({
     config,
     redis,
     queue,
     sites,
     metrics,
+    siteSettings: overrides.siteSettings,
+    countries,
+    salts: new VisitorSalts(new VisitorSaltRepository(redis, config.redis.prefix), config.events.maxAgeMs),
+    dropped,
     checks: {
       redis: () => queue.ping(),
       // Only the site keys come from MongoDB, and the last ones read stay in memory: stale, not down.
@@ -81,6 +109,7 @@ export async function startIngestion(config: Readonly<IngestionConfig>): Promise
     redis,
     queue,
     sites,
+    dropped,
     closers: [
       { name: 'site refresh', close: () => sites.stop() },
       { name: 'queue', close: () => queue.close() },

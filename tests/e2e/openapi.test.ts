@@ -87,6 +87,11 @@ describe('docs/openapi.yaml', () => {
     expect(event.properties.user_id).toMatchObject({ minLength: 1, maxLength: 256 });
     expect(event.properties.referrer).toMatchObject({ maxLength: 2048 });
     expect(event.properties.props).toMatchObject({ maxProperties: 20, propertyNames: { maxLength: 64 } });
+    expect(event.properties.context).toEqual({ $ref: '#/components/schemas/EventContext' });
+    expect(schemas.EventContext).toMatchObject({
+      additionalProperties: false,
+      properties: { user_agent: { minLength: 1, maxLength: 512 } },
+    });
     expect((schemas.BatchRequest as { properties: Record<string, unknown> }).properties.events).toMatchObject(
       {
         minItems: 1,

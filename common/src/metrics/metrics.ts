@@ -74,12 +74,15 @@ export function httpMetrics(metrics: ServiceMetrics): RequestHandler {
   };
 }
 
+/** The registry's counter of that name, created on first use (two parts of a service may count into it). */
 export function counter<L extends string>(
   registry: Registry,
   name: string,
   help: string,
   labelNames: readonly L[] = [],
 ): Counter<L> {
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter<L>;
   return new client.Counter({ name, help, labelNames, registers: [registry] });
 }
 

@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import type { DerivedEventFields } from '../queue/payloads';
 
 /** A prop as stored: key and value are data, never field names (keys are user-supplied). */
 export interface StoredProp {
@@ -6,8 +7,11 @@ export interface StoredProp {
   value: string | number | boolean;
 }
 
-/** One accepted event, stored once per (site_id, event_id) whatever the number of deliveries. */
-export interface RawEventDocument {
+/**
+ * One accepted event, stored once per (site_id, event_id) whatever the number of deliveries, with what
+ * ingestion derived for it (DerivedEventFields; absent on events accepted before enrichment).
+ */
+export interface RawEventDocument extends DerivedEventFields {
   site_id: string;
   event_id: string;
   event_type: string;
@@ -39,6 +43,17 @@ export const rawEventSchema = new mongoose.Schema<RawEventDocument>(
     path: String,
     user_id: String,
     referrer: String,
+    visitor: String,
+    device: String,
+    browser: String,
+    os: String,
+    country: String,
+    source: String,
+    utm_source: String,
+    utm_medium: String,
+    utm_campaign: String,
+    utm_term: String,
+    utm_content: String,
     props: [{ _id: false, key: String, value: mongoose.Schema.Types.Mixed }],
     timestamp: { type: Date, required: true },
     hour: { type: String, required: true },

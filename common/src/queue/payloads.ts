@@ -7,8 +7,48 @@ import {
 } from '../events/event-identity';
 import { JOBS } from './names';
 
+/** A device class, as ingestion derives it from the user agent. */
+export const DEVICE_TYPES = ['desktop', 'mobile', 'tablet', 'unknown'] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+/**
+ * What ingestion derives for an event from its request (client IP, user agent) and its own fields
+ * (referrer, path's query). Absent on events of jobs written before enrichment; the IP itself is never here.
+ */
+export interface DerivedEventFields {
+  /** `u:<user_id>` for an identified visitor, `a:<keyed hash>` for an anonymous one (one site day). */
+  visitor?: string;
+  device?: DeviceType;
+  browser?: string;
+  os?: string;
+  /** ISO 3166-1 alpha-2. */
+  country?: string;
+  /** A named source, the referrer's host without `www.`, `utm_source`, or `Direct / None`. */
+  source?: string;
+  utm_source?: string;
+  utm_medium?: string;
+  utm_campaign?: string;
+  utm_term?: string;
+  utm_content?: string;
+}
+
+/** The derived fields, in the order documents and exports list them. */
+export const DERIVED_EVENT_FIELDS = [
+  'visitor',
+  'device',
+  'browser',
+  'os',
+  'country',
+  'source',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+] as const satisfies readonly (keyof DerivedEventFields)[];
+
 /** One event as ingestion accepted and normalised it: alias resolved, id assigned, time in UTC. */
-export interface TrackedEvent {
+export interface TrackedEvent extends DerivedEventFields {
   site_id: string;
   event_id: string;
   event_type: string;
@@ -17,6 +57,7 @@ export interface TrackedEvent {
   user_id?: string;
   /** ISO-8601 UTC with milliseconds. */
   timestamp: string;
+  /** Host and path without query (events of older jobs: as the client sent it). */
   referrer?: string;
   props?: Record<string, PropValue>;
 }
@@ -89,6 +130,18 @@ const trackedEventSchema = Joi.object<TrackedEvent>({
   timestamp: Joi.string().isoDate().required(),
   referrer: Joi.string().allow(''),
   props: Joi.object(),
+  // Derived by ingestion; optional, so jobs of the release before enrichment still pass.
+  visitor: Joi.string().pattern(/^[ua]:/),
+  device: Joi.valid(...DEVICE_TYPES),
+  browser: Joi.string(),
+  os: Joi.string(),
+  country: Joi.string().pattern(/^[A-Z]{2}$/),
+  source: Joi.string(),
+  utm_source: Joi.string(),
+  utm_medium: Joi.string(),
+  utm_campaign: Joi.string(),
+  utm_term: Joi.string(),
+  utm_content: Joi.string(),
 });
 
 const acceptedRequestFields = {

@@ -2,13 +2,22 @@ import type { Request, RequestHandler, Response } from 'express';
 import { getRequestId } from '@analytics/common';
 import type { EventIntake, IntakeRequest } from '../services/event-intake.service';
 import type { CommitReceipt } from '../services/group-commit.service';
-import { clientAddressKey } from '../services/rate-limit.service';
+
+/**
+ * A browser's own request carries an `Origin` (every cross-origin POST does) or is `text/plain` (what
+ * `navigator.sendBeacon` sends); curl, server libraries and Postman send neither by default.
+ */
+function isBrowserRequest(req: Request): boolean {
+  return req.get('origin') !== undefined || Boolean(req.is('text/plain'));
+}
 
 function intakeRequest(req: Request, res: Response): IntakeRequest {
   return {
     body: req.body,
     headerWriteKey: req.get('x-api-key'),
-    clientAddressKey: clientAddressKey(req.ip),
+    clientIp: req.ip,
+    userAgent: req.get('user-agent'),
+    fromBrowser: isBrowserRequest(req),
     requestId: getRequestId(res),
     receivedAt: new Date(),
   };

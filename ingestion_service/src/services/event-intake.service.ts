@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AppError,
+  logger,
   rejectOwnProtoKeys,
   setContextValue,
   invalidFields,
@@ -10,6 +11,8 @@ import {
 import type { CommitReceipt, GroupCommit } from './group-commit.service';
 import { canonicalEventType, statisticPath } from '../validations/event-fields.validation';
 import type { SiteKeyCache } from './site-key-cache.service';
+import type { DroppedEvents } from './dropped-events.service';
+import type { EventEnricher, RequestIdentity } from './event-enrichment.service';
 import {
   batchSchema,
   singleEventSchema,
@@ -19,18 +22,18 @@ import {
   type ValidationClock,
 } from '../validations/event.validation';
 
-export interface IntakeRequest {
+export interface IntakeRequest extends RequestIdentity {
   body: unknown;
   /** The `x-api-key` header, if sent. */
   headerWriteKey: string | undefined;
-  /** The client address as the per-address rate limit counts it (see clientAddressKey). */
-  clientAddressKey: string;
   requestId: string;
-  receivedAt: Date;
 }
 
 export interface EventIntakeDeps {
   sites: SiteKeyCache;
+  /** Derives the visitor, device, country, source and UTM tags; leaves bots' events out. */
+  enricher: EventEnricher;
+  dropped: DroppedEvents;
   /** Counts the rate limits and stores the job, together with other requests' (group commit). */
   commits: GroupCommit;
   maxEventAgeMs: number;
@@ -135,20 +138,37 @@ export class EventIntake {
     setContextValue('siteId', siteId);
     const receivedAt = request.receivedAt.toISOString();
     const events = inputs.map((input) => toTrackedEvent(input, receivedAt));
+    const { kept, bots, addressKey } = await this.deps.enricher.enrich(
+      siteId,
+      inputs.map((input, i) => ({
+        referrer: input.referrer,
+        path: input.path,
+        context: input.context,
+        event: events[i]!,
+      })),
+      request,
+    );
+    if (bots > 0) {
+      this.deps.dropped.count('bot', bots);
+      logger.debug('bot events dropped', { events: bots });
+    }
+    // A request of bots only is answered as usual, and neither counted nor enqueued.
+    if (kept.length === 0) return { events, receipt: {} };
     const receipt = await this.deps.commits.commit(
-      { ipKey: request.clientAddressKey, siteId, events: events.length },
-      { request_id: request.requestId, received_at: receivedAt, events },
+      { ipKey: addressKey, siteId, events: kept.length },
+      { request_id: request.requestId, received_at: receivedAt, events: kept },
     );
     return { events, receipt };
   }
 }
 
-/** The body, and each event and its props, may not carry an own `__proto__` key. */
+/** The body, and each event, its props and its context, may not carry an own `__proto__` key. */
 function rejectProtoKeys(event: unknown, at: string): void {
-  const props = (event as { props?: unknown } | null)?.props;
+  const { props, context } = (event as { props?: unknown; context?: unknown } | null) ?? {};
   rejectOwnProtoKeys([
     { value: event, at },
     { value: props, at: at ? `${at}.props` : 'props' },
+    { value: context, at: at ? `${at}.context` : 'context' },
   ]);
 }
 
@@ -165,7 +185,10 @@ function requireSameSite(keySiteId: string, events: { field: string; siteId: str
   }
 }
 
-/** Resolves the alias, assigns an id, cuts query and fragment from the path, defaults the time. */
+/**
+ * Resolves the alias, assigns an id, cuts query and fragment from the path, defaults the time. The
+ * referrer is left to enrichment, which keeps only its host and path.
+ */
 export function toTrackedEvent(input: EventInput, receivedAt: string): TrackedEvent {
   const event: TrackedEvent = {
     site_id: input.site_id,
@@ -175,7 +198,6 @@ export function toTrackedEvent(input: EventInput, receivedAt: string): TrackedEv
   };
   if (input.path !== undefined) event.path = statisticPath(input.path);
   if (input.user_id !== undefined) event.user_id = input.user_id;
-  if (input.referrer !== undefined) event.referrer = input.referrer;
   if (input.props !== undefined) event.props = input.props;
   return event;
 }

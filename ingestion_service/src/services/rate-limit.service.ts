@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 
 /** One request to count: its client address key and its site, with the number of events it carries. */
 export interface RateLimitClaim {
+  /** A keyed hash of the client's address group (addressRateLimitKey), never the address itself. */
   ipKey: string;
   siteId: string;
   events: number;
@@ -131,11 +132,12 @@ export class RateLimits {
 }
 
 /**
- * The client address as the per-address limit counts it: IPv4 as is (also when it arrives IPv4-mapped,
+ * The client address as the per-address limit groups it: IPv4 as is (also when it arrives IPv4-mapped,
  * as on a server listening on `::`), IPv6 by its /56 network (express-rate-limit's grouping, so one host
- * cannot dodge the limit by rotating addresses). The fast paths skip parsing the common case.
+ * cannot dodge the limit by rotating addresses). The fast paths skip parsing the common case. The group
+ * is hashed with the day's salt before it becomes a Redis key (addressRateLimitKey).
  */
-export function clientAddressKey(ip: string | undefined): string {
+export function clientAddressGroup(ip: string | undefined): string {
   if (ip === undefined || ip === '') return 'unknown';
   if (isIPv4(ip)) return ip;
   if (ip.startsWith('::ffff:') && isIPv4(ip.slice(7))) return ip.slice(7);

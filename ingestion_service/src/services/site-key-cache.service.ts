@@ -11,7 +11,7 @@ const CHANGE_OVERLAP_MS = 10_000;
 const DIGEST_MEMO_MAX_KEYS = 10_000;
 
 /** What ingestion knows of a site besides its key. */
-export interface SiteSettingsView {
+export interface SiteSettings {
   siteId: string;
   /** Normalised host names (see normaliseDomain in common). */
   domains: readonly string[];
@@ -37,7 +37,7 @@ export class SiteKeyCache {
    */
   private readonly digestByWriteKey = new Map<string, string>();
   /** site id → its domains and zone */
-  private readonly settingsBySite = new Map<string, SiteSettingsView>();
+  private readonly settingsBySite = new Map<string, SiteSettings>();
   /** normalised domain → site id */
   private readonly siteByDomain = new Map<string, string>();
   private newestChange: Date | undefined;
@@ -75,8 +75,18 @@ export class SiteKeyCache {
   }
 
   /** A site's domains and timezone, or undefined for an unknown (or deleted) site. */
-  settingsOf(siteId: string): SiteSettingsView | undefined {
+  settingsOf(siteId: string): SiteSettings | undefined {
     return this.settingsBySite.get(siteId);
+  }
+
+  /** The site's IANA zone (site-settings.service.ts reads it through here). */
+  timezoneOf(siteId: string): string | undefined {
+    return this.settingsBySite.get(siteId)?.timezone;
+  }
+
+  /** The site's normalised host names. */
+  domainsOf(siteId: string): readonly string[] | undefined {
+    return this.settingsBySite.get(siteId)?.domains;
   }
 
   /** The site that lists this domain (already normalised: lower-case, punycode, no leading `www.`). */

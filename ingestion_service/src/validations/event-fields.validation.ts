@@ -12,6 +12,7 @@ export const EVENT_LIMITS = Object.freeze({
   propsMaxKeys: 20,
   propKeyMaxLength: 64,
   propStringMaxLength: 256,
+  contextUserAgentMaxLength: 512,
   batchMaxEvents: MAX_EVENTS_PER_REQUEST,
   futureToleranceMs: 5 * 60 * 1000,
 });
@@ -71,3 +72,17 @@ const propValueRule = Joi.any()
 export const propsRule = Joi.object()
   .max(EVENT_LIMITS.propsMaxKeys)
   .pattern(Joi.string().min(1).max(EVENT_LIMITS.propKeyMaxLength), propValueRule);
+
+/** What a server-side sender forwards of its end user's request (docs/api.md, "Client context"). */
+export interface EventContextInput {
+  ip?: string;
+  user_agent?: string;
+}
+
+/** `context`: the end user's IP (v4 or v6, no prefix length) and user agent; other keys are refused. */
+export const contextRule = Joi.object<EventContextInput>({
+  ip: Joi.string()
+    .ip({ version: ['ipv4', 'ipv6'], cidr: 'forbidden' })
+    .rule({ message: '{#label} must be an IPv4 or IPv6 address' }),
+  user_agent: Joi.string().min(1).max(EVENT_LIMITS.contextUserAgentMaxLength),
+});

@@ -1,8 +1,10 @@
 import Joi from 'joi';
 import { PAGE_VIEW, siteIdRule, type ErrorDetail, type PropValue } from '@analytics/common';
 import {
+  contextRule,
   EVENT_LIMITS,
   EVENT_TYPE_ALIASES,
+  type EventContextInput,
   eventIdRule,
   eventTypeRule,
   pathRule,
@@ -23,6 +25,8 @@ export interface EventInput {
   event_id?: string;
   referrer?: string;
   props?: Record<string, PropValue>;
+  /** The end user's IP and user agent, from server-side senders. */
+  context?: EventContextInput;
   write_key?: string;
 }
 
@@ -99,6 +103,7 @@ const eventSchema = Joi.object<EventInput>({
   event_id: eventIdRule,
   referrer: referrerRule,
   props: propsRule,
+  context: contextRule,
   write_key: writeKeyRule,
 });
 

@@ -20,7 +20,7 @@ function withOffset(date: Date, offsetMinutes: number): string {
 }
 
 describe('POST /event', () => {
-  it('when a valid page view is sent with the header key, then 202 and the normalised event is enqueued', async () => {
+  it('when a valid page view is sent with the header key, then 202 and the normalised, enriched event is enqueued', async () => {
     const before = (await h.enqueuedRequests()).length;
     const res = await h.http
       .post('/event')
@@ -49,8 +49,12 @@ describe('POST /event', () => {
         path: '/pricing',
         user_id: 'u-1',
         timestamp: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
-        referrer: 'https://example.com/',
+        referrer: 'example.com',
         props: { plan: 'pro', seats: 3, trial: false },
+        // derived (docs/api.md): no user agent and a loopback address give no device, browser or country
+        visitor: 'u:u-1',
+        device: 'unknown',
+        source: 'example.com',
       },
     ]);
   });

@@ -1,4 +1,10 @@
-import { dayBucket, hourBucket, type RawEventDocument, type TrackedEvent } from '@analytics/common';
+import {
+  DERIVED_EVENT_FIELDS,
+  dayBucket,
+  hourBucket,
+  type RawEventDocument,
+  type TrackedEvent,
+} from '@analytics/common';
 
 /** A tracked event with the request it came in and when ingestion received it. */
 export interface IncomingEvent {
@@ -22,6 +28,10 @@ export function toRawEventDocument({ event, requestId, receivedAt }: IncomingEve
   if (event.path !== undefined) doc.path = event.path;
   if (event.user_id !== undefined) doc.user_id = event.user_id;
   if (event.referrer !== undefined) doc.referrer = event.referrer;
+  for (const field of DERIVED_EVENT_FIELDS) {
+    const value = event[field];
+    if (value !== undefined) (doc as Record<typeof field, string>)[field] = value;
+  }
   if (event.props !== undefined) {
     doc.props = Object.entries(event.props).map(([key, value]) => ({ key, value }));
   }

@@ -1,0 +1,135 @@
+import { DERIVED_EVENT_FIELDS, type DerivedEventFields, type TrackedEvent } from '@analytics/common';
+import type { EventContextInput } from '../validations/event-fields.validation';
+import type { CountryLookup } from './country.service';
+import { clientAddressGroup } from './rate-limit.service';
+import { siteDomains, siteTimezone, type SiteSettingsView } from './site-settings.service';
+import { trafficSourceOf, utmTagsOfPath } from './traffic-source.service';
+import { isBotAgent, userAgentTraits } from './user-agent.service';
+import type { VisitorSalts } from './visitor-salt.service';
+import { addressRateLimitKey, anonymousVisitor, calendarDate, identifiedVisitor } from './visitor-id.service';
+
+/** What the HTTP request says about its sender; the IP is used here and dropped, never passed on. */
+export interface RequestIdentity {
+  /** `req.ip`: the socket address, or under TRUST_PROXY the address the trusted proxies report. */
+  clientIp: string | undefined;
+  /** The request's `User-Agent` header. */
+  userAgent: string | undefined;
+  /**
+   * Whether the request is a browser's own (it has an `Origin` header, or is `text/plain` as
+   * `navigator.sendBeacon` sends): only then is its `User-Agent` judged as a possible bot.
+   */
+  fromBrowser: boolean;
+  receivedAt: Date;
+}
+
+/** The end user of one event, from its `context` or else the request. */
+export interface EndUser {
+  ip?: string;
+  userAgent?: string;
+  /** The agent judged by isbot: `context.user_agent`, or the request's own when a browser sent it. */
+  judgedAgent?: string;
+}
+
+export function endUserOf(context: EventContextInput | undefined, request: RequestIdentity): EndUser {
+  return {
+    ip: context?.ip ?? request.clientIp,
+    userAgent: context?.user_agent ?? request.userAgent,
+    judgedAgent: context?.user_agent ?? (request.fromBrowser ? request.userAgent : undefined),
+  };
+}
+
+/** An event as the intake holds it: what the client sent, and what it was normalised into. */
+export interface IntakeEvent {
+  referrer?: string;
+  path?: string;
+  context?: EventContextInput;
+  event: TrackedEvent;
+}
+
+/** Everything derived for one event but the visitor (which needs the date's salt). */
+export function derivedTraits(
+  input: IntakeEvent,
+  endUser: EndUser,
+  domains: readonly string[],
+  countries: CountryLookup,
+): Omit<DerivedEventFields, 'visitor'> & { referrer?: string } {
+  const utm = utmTagsOfPath(input.path);
+  const { referrer, source } = trafficSourceOf(input.referrer, utm, domains);
+  const { device, browser, os } = userAgentTraits(endUser.userAgent);
+  const country = countries.countryOf(endUser.ip);
+  return { device, browser, os, country, referrer, source, ...utm };
+}
+
+/** The event with its derived fields; `referrer` replaced by its stored form (or left out). */
+function withDerivedFields(
+  event: TrackedEvent,
+  referrer: string | undefined,
+  derived: DerivedEventFields,
+): TrackedEvent {
+  const enriched: TrackedEvent = {
+    site_id: event.site_id,
+    event_id: event.event_id,
+    event_type: event.event_type,
+    timestamp: event.timestamp,
+  };
+  if (event.path !== undefined) enriched.path = event.path;
+  if (event.user_id !== undefined) enriched.user_id = event.user_id;
+  if (referrer !== undefined) enriched.referrer = referrer;
+  if (event.props !== undefined) enriched.props = event.props;
+  for (const field of DERIVED_EVENT_FIELDS) {
+    const value = derived[field];
+    if (value !== undefined) (enriched as Record<typeof field, string>)[field] = value;
+  }
+  return enriched;
+}
+
+export interface EnrichedRequest {
+  /** The events to enqueue, enriched; bots' events are left out. */
+  kept: TrackedEvent[];
+  bots: number;
+  /** The per-address rate limit's key: a keyed hash of the client's address group. */
+  addressKey: string;
+}
+
+export interface EventEnricherDeps {
+  countries: CountryLookup;
+  salts: VisitorSalts;
+  siteSettings: SiteSettingsView;
+}
+
+/** Enrichment of a request's events at ingestion, where the request's IP and user agent are. */
+export class EventEnricher {
+  constructor(private readonly deps: EventEnricherDeps) {}
+
+  async enrich(siteId: string, inputs: IntakeEvent[], request: RequestIdentity): Promise<EnrichedRequest> {
+    const timezone = siteTimezone(this.deps.siteSettings, siteId);
+    const domains = siteDomains(this.deps.siteSettings, siteId);
+    const rateLimitDate = request.receivedAt.toISOString().slice(0, 10);
+    const humans: { input: IntakeEvent; endUser: EndUser; date?: string }[] = [];
+    let bots = 0;
+    for (const input of inputs) {
+      const endUser = endUserOf(input.context, request);
+      if (isBotAgent(endUser.judgedAgent)) {
+        bots += 1;
+        continue;
+      }
+      const anonymous = input.event.user_id === undefined;
+      const date = anonymous ? calendarDate(new Date(input.event.timestamp), timezone) : undefined;
+      humans.push({ input, endUser, date });
+    }
+    const salts = await this.deps.salts.saltsFor([
+      rateLimitDate,
+      ...humans.flatMap(({ date }) => (date ? [date] : [])),
+    ]);
+    const kept = humans.map(({ input, endUser, date }) => {
+      const { referrer, ...traits } = derivedTraits(input, endUser, domains, this.deps.countries);
+      const visitor =
+        date === undefined
+          ? identifiedVisitor(input.event.user_id!)
+          : anonymousVisitor(salts.get(date)!, siteId, endUser.ip ?? '', endUser.userAgent ?? '');
+      return withDerivedFields(input.event, referrer, { visitor, ...traits });
+    });
+    const addressKey = addressRateLimitKey(salts.get(rateLimitDate)!, clientAddressGroup(request.clientIp));
+    return { kept, bots, addressKey };
+  }
+}

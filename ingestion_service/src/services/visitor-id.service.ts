@@ -1,0 +1,79 @@
+import { createHmac } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** Identified and anonymous visitors live in separate namespaces, so their ids never collide. */
+export const IDENTIFIED_VISITOR_PREFIX = 'u:';
+export const ANONYMOUS_VISITOR_PREFIX = 'a:';
+
+/** Bytes of the HMAC kept in an anonymous id: 128 bits, base64url (22 characters). */
+const VISITOR_HASH_BYTES = 16;
+
+export function identifiedVisitor(userId: string): string {
+  return IDENTIFIED_VISITOR_PREFIX + userId;
+}
+
+/**
+ * The anonymous visitor: HMAC-SHA-256, keyed by the salt of the event's date in the site's zone, of the
+ * site, the client IP and the user agent. Without the salt the IP cannot be recovered or tested for.
+ */
+export function anonymousVisitor(salt: string, siteId: string, ip: string, userAgent: string): string {
+  const digest = createHmac('sha256', salt)
+    .update(`${siteId}\u0000${canonicalIp(ip)}\u0000${userAgent}`)
+    .digest();
+  return ANONYMOUS_VISITOR_PREFIX + digest.subarray(0, VISITOR_HASH_BYTES).toString('base64url');
+}
+
+/** The key of the per-address rate limit: a keyed hash of the address group, never the address. */
+export function addressRateLimitKey(salt: string, addressGroup: string): string {
+  return createHmac('sha256', salt)
+    .update(`rate-limit\u0000${addressGroup}`)
+    .digest()
+    .subarray(0, VISITOR_HASH_BYTES)
+    .toString('base64url');
+}
+
+/** One spelling per address: IPv4-mapped IPv6 as IPv4, IPv6 lower-case and compressed. */
+export function canonicalIp(ip: string): string {
+  if (isIPv4(ip)) return ip;
+  if (ip.toLowerCase().startsWith('::ffff:') && isIPv4(ip.slice(7))) return ip.slice(7);
+  if (isIPv6(ip)) return new URL(`http://[${ip}]`).hostname.slice(1, -1);
+  return ip;
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+/** Every UTC offset in use is a multiple of 15 minutes, so a zone's date is constant within such a slot. */
+const SLOT_MS = 15 * 60_000;
+const MEMO_MAX_SLOTS = 10_000;
+const dateBySlot = new Map<string, string>();
+
+/** The calendar date (YYYY-MM-DD) of an instant in an IANA zone; an unknown zone counts as UTC. */
+export function calendarDate(at: Date, timeZone: string): string {
+  const slot = `${timeZone} ${Math.floor(at.getTime() / SLOT_MS)}`;
+  let date = dateBySlot.get(slot);
+  if (date === undefined) {
+    date = formatDate(at, timeZone);
+    if (dateBySlot.size >= MEMO_MAX_SLOTS) dateBySlot.clear();
+    dateBySlot.set(slot, date);
+  }
+  return date;
+}
+
+function formatDate(at: Date, timeZone: string): string {
+  let format = dateFormats.get(timeZone);
+  if (!format) {
+    try {
+      format = new Intl.DateTimeFormat('en-CA', {
+        timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      });
+    } catch {
+      return at.toISOString().slice(0, 10);
+    }
+    dateFormats.set(timeZone, format);
+  }
+  const parts = format.formatToParts(at);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value;
+  return `${part('year')}-${part('month')}-${part('day')}`;
+}
