@@ -86,15 +86,13 @@ function makeStandIn(): string {
   for (const file of ['ecosystem.config.js', 'package.json', 'package-lock.json']) {
     fs.copyFileSync(path.join(CHECKOUT, file), path.join(root, file));
   }
-  const linked = [
-    'node_modules',
-    'tsconfig.json',
-    'tsconfig.base.json',
-    'common',
-    'testkit',
-    'tracker',
-    ...SERVICES,
-  ];
+  // Every package the root build references (tsconfig.json), so the stand-in builds like the checkout.
+  const references = (
+    JSON.parse(fs.readFileSync(path.join(CHECKOUT, 'tsconfig.json'), 'utf8')) as {
+      references: { path: string }[];
+    }
+  ).references.map((reference) => reference.path);
+  const linked = ['node_modules', 'tsconfig.json', 'tsconfig.base.json', ...references];
   for (const name of linked) fs.symlinkSync(path.join(CHECKOUT, name), path.join(root, name));
   return root;
 }
