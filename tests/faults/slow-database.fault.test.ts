@@ -61,19 +61,26 @@ function writeWarnings(processor: RunningService): Record<string, unknown>[] {
   return warnings;
 }
 
-/** How long the queue took to drain; on a timeout, the processor's last log lines and health say why. */
+/** The processor's last log lines and /health, printed when a drain is slow, so the failure says why. */
+async function explainSlowDrain(processor: RunningService): Promise<void> {
+  const health = await fetch(`${processor.url}/health`)
+    .then((res) => res.text())
+    .catch((e: unknown) => String(e));
+  process.stdout.write(`PROCESSOR LOG (tail):\n${processor.output().slice(-8000)}\nHEALTH: ${health}\n`);
+}
+
+/** How long the queue took to drain after the database recovered. */
 async function drainTime(processor: RunningService): Promise<number> {
   const recovered = Date.now();
   try {
     await waitForDrain(cluster.queue, 90_000);
   } catch (error) {
-    const health = await fetch(`${processor.url}/health`)
-      .then((res) => res.text())
-      .catch((e: unknown) => String(e));
-    process.stdout.write(`PROCESSOR LOG (tail):\n${processor.output().slice(-6000)}\nHEALTH: ${health}\n`);
+    await explainSlowDrain(processor);
     throw error;
   }
-  return Date.now() - recovered;
+  const ms = Date.now() - recovered;
+  if (ms >= DRAIN_AFTER_RECOVERY_MS) await explainSlowDrain(processor);
+  return ms;
 }
 
 function expectExact(report: Awaited<ReturnType<typeof checkLedger>>, accepted: number): void {

@@ -105,22 +105,28 @@ export function createRawEventRepository(connection: mongoose.Connection): RawEv
 
     async reassign(events, to) {
       if (events.length === 0) return [];
-      await boundedMongo(
-        collection.bulkWrite(
-          events.map(({ key, from }) => {
-            const [siteId, eventId] = key.split('\u0000') as [string, string];
-            return {
-              updateOne: {
-                filter: { site_id: siteId, event_id: eventId, wt: from.writer, ws: from.seq },
-                update: { $set: { wt: to.writer, ws: to.seq } },
-              },
-            };
-          }),
-          { ordered: false, maxTimeMS },
-        ),
-        maxTimeMS,
-        'mongodb reassign events',
-      );
+      // One update per site and write they come from (a per-event update costs a scan each on the test
+      // engine). Each event moves only while it still belongs to that write, so two processors cannot
+      // both take it; one site per update, so no event that was not asked for can match.
+      const groups = new Map<string, { from: WriteToken; siteId: string; eventIds: string[] }>();
+      for (const { key, from } of events) {
+        const [siteId, eventId] = key.split('\u0000') as [string, string];
+        const id = `${from.writer}:${from.seq}\u0000${siteId}`;
+        const group = groups.get(id) ?? { from, siteId, eventIds: [] };
+        group.eventIds.push(eventId);
+        groups.set(id, group);
+      }
+      for (const { from, siteId, eventIds } of groups.values()) {
+        await boundedMongo(
+          collection.updateMany(
+            { site_id: siteId, event_id: { $in: eventIds }, wt: from.writer, ws: from.seq },
+            { $set: { wt: to.writer, ws: to.seq } },
+            { maxTimeMS },
+          ),
+          maxTimeMS,
+          'mongodb reassign events',
+        );
+      }
       return this.findByWrite(to);
     },
   };
