@@ -4,11 +4,12 @@ import type { EventIntake, IntakeRequest } from '../services/event-intake.servic
 import type { CommitReceipt } from '../services/group-commit.service';
 
 /**
- * A browser's own request carries an `Origin` (every cross-origin POST does) or is `text/plain` (what
- * `navigator.sendBeacon` sends); curl, server libraries and Postman send neither by default.
+ * A browser's own request carries an `Origin` (every cross-origin POST does) or the `Sec-Fetch-*` headers
+ * browsers add to every request (beacons too); curl, server libraries and Postman send neither by
+ * default. The content type says nothing: Postman and curl send `text/plain` as readily as a beacon.
  */
 function isBrowserRequest(req: Request): boolean {
-  return req.get('origin') !== undefined || Boolean(req.is('text/plain'));
+  return req.get('origin') !== undefined || req.get('sec-fetch-mode') !== undefined;
 }
 
 function intakeRequest(req: Request, res: Response): IntakeRequest {

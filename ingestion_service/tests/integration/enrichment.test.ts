@@ -165,10 +165,24 @@ describe('bots', () => {
     const res = await h.http
       .post('/event')
       .set('content-type', 'text/plain')
+      .set('sec-fetch-mode', 'no-cors')
       .set('user-agent', USER_AGENTS.headlessChrome)
       .send(JSON.stringify({ ...event, write_key: h.site.writeKey }));
     expect(res.status).toBe(202);
     expect(await enqueued(event.event_id)).toBeUndefined();
+  });
+
+  it('when Postman or curl sends text/plain with the key in the body (no browser headers), then it is never a bot', async () => {
+    for (const agent of ['PostmanRuntime/7.39.0', 'curl/8.5.0']) {
+      const event = buildEvent(h.site.siteId);
+      const res = await h.http
+        .post('/event')
+        .set('content-type', 'text/plain')
+        .set('user-agent', agent)
+        .send(JSON.stringify({ ...event, write_key: h.site.writeKey }));
+      expect(res.status).toBe(202);
+      expect(await enqueued(event.event_id)).toMatchObject({ event_id: event.event_id });
+    }
   });
 
   it('when a server-side sender forwards a bot in context.user_agent, then that event alone is left out of the batch', async () => {
