@@ -91,24 +91,30 @@ describe('scripts/bootstrap.js: when npm ci is needed', () => {
   });
 });
 
-describe('scripts/bootstrap.js test: what npm cannot install', () => {
-  it('when redis-server is not on the PATH, then one line says how to install it and it exits 1', async () => {
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-bin-'));
-    fs.symlinkSync('/bin/sh', path.join(bin, 'sh'));
-    // TEST_MONGODB_URI set: the bundled engine's platform check is not what this case is about.
-    const env: NodeJS.ProcessEnv = {
-      PATH: bin,
-      npm_lifecycle_event: 'test',
-      TEST_MONGODB_URI: 'mongodb://x',
-    };
-    const failure = await run(process.execPath, ['scripts/bootstrap.js', 'test'], {
+/** Runs `scripts/bootstrap.js <command>` with a PATH holding only `sh` (so no redis-server); its failure. */
+async function bootstrapWithoutRedis(
+  command: 'test' | 'bench',
+  extraEnv: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string } | undefined> {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-bin-'));
+  fs.symlinkSync('/bin/sh', path.join(bin, 'sh'));
+  try {
+    return await run(process.execPath, ['scripts/bootstrap.js', command], {
       cwd: CHECKOUT,
-      env,
+      env: { PATH: bin, npm_lifecycle_event: command, ...extraEnv },
     }).then(
       () => undefined,
       (error: { code: number; stdout: string; stderr: string }) => error,
     );
+  } finally {
     fs.rmSync(bin, { recursive: true, force: true });
+  }
+}
+
+describe('scripts/bootstrap.js test: what npm cannot install', () => {
+  it('when redis-server is not on the PATH, then one line says how to install it and it exits 1', async () => {
+    // TEST_MONGODB_URI set: the bundled engine's platform check is not what this case is about.
+    const failure = await bootstrapWithoutRedis('test', { TEST_MONGODB_URI: 'mongodb://x' });
     expect(failure?.code).toBe(1);
     expect(failure?.stdout).toBe('');
     const lines = failure!.stderr.trim().split('\n');
@@ -121,22 +127,8 @@ describe('scripts/bootstrap.js test: what npm cannot install', () => {
 
 describe('scripts/bootstrap.js bench: what npm cannot install', () => {
   it('when redis-server is not on the PATH, then one line says the bench needs one and it exits 1', async () => {
-    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'bootstrap-bin-'));
-    fs.symlinkSync('/bin/sh', path.join(bin, 'sh'));
     // BENCH_MONGODB_URI set: the bundled engine's platform check is not what this case is about.
-    const env: NodeJS.ProcessEnv = {
-      PATH: bin,
-      npm_lifecycle_event: 'bench',
-      BENCH_MONGODB_URI: 'mongodb://x',
-    };
-    const failure = await run(process.execPath, ['scripts/bootstrap.js', 'bench'], {
-      cwd: CHECKOUT,
-      env,
-    }).then(
-      () => undefined,
-      (error: { code: number; stdout: string; stderr: string }) => error,
-    );
-    fs.rmSync(bin, { recursive: true, force: true });
+    const failure = await bootstrapWithoutRedis('bench', { BENCH_MONGODB_URI: 'mongodb://x' });
     expect(failure?.code).toBe(1);
     const lines = failure!.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
