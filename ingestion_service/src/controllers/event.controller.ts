@@ -4,12 +4,13 @@ import type { EventIntake, IntakeRequest } from '../services/event-intake.servic
 import type { CommitReceipt } from '../services/group-commit.service';
 
 /**
- * A browser's own request carries an `Origin` (every cross-origin POST does) or the `Sec-Fetch-*` headers
- * browsers add to every request (beacons too); curl, server libraries and Postman send neither by
- * default. The content type says nothing: Postman and curl send `text/plain` as readily as a beacon.
+ * A browser's own request carries an `Origin` (browsers send it with every POST from a page, beacons
+ * included); curl, server libraries and Postman send none by default. Neither the content type (Postman
+ * and curl send `text/plain` as readily as a beacon) nor `Sec-Fetch-Mode` (Node's own `fetch` sends it)
+ * tells a browser apart.
  */
 function isBrowserRequest(req: Request): boolean {
-  return req.get('origin') !== undefined || req.get('sec-fetch-mode') !== undefined;
+  return req.get('origin') !== undefined;
 }
 
 function intakeRequest(req: Request, res: Response): IntakeRequest {

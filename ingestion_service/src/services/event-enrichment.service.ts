@@ -15,8 +15,8 @@ export interface RequestIdentity {
   /** The request's `User-Agent` header. */
   userAgent: string | undefined;
   /**
-   * Whether the request is a browser's own (it has an `Origin` or a `Sec-Fetch-Mode` header): only then
-   * is its `User-Agent` judged as a possible bot.
+   * Whether the request is a browser's own (it has an `Origin` header): only then is its `User-Agent`
+   * judged as a possible bot.
    */
   fromBrowser: boolean;
   receivedAt: Date;

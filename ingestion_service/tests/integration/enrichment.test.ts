@@ -165,19 +165,21 @@ describe('bots', () => {
     const res = await h.http
       .post('/event')
       .set('content-type', 'text/plain')
-      .set('sec-fetch-mode', 'no-cors')
+      .set('origin', 'https://shop.example')
       .set('user-agent', USER_AGENTS.headlessChrome)
       .send(JSON.stringify({ ...event, write_key: h.site.writeKey }));
     expect(res.status).toBe(202);
     expect(await enqueued(event.event_id)).toBeUndefined();
   });
 
-  it('when Postman or curl sends text/plain with the key in the body (no browser headers), then it is never a bot', async () => {
-    for (const agent of ['PostmanRuntime/7.39.0', 'curl/8.5.0']) {
+  it('when Postman, curl or Node fetch sends text/plain with the key in the body (no Origin), then it is never a bot', async () => {
+    for (const agent of ['PostmanRuntime/7.39.0', 'curl/8.5.0', 'node']) {
       const event = buildEvent(h.site.siteId);
       const res = await h.http
         .post('/event')
         .set('content-type', 'text/plain')
+        // Node's fetch sends this too: it does not make the sender a browser.
+        .set('sec-fetch-mode', 'cors')
         .set('user-agent', agent)
         .send(JSON.stringify({ ...event, write_key: h.site.writeKey }));
       expect(res.status).toBe(202);
