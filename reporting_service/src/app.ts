@@ -44,19 +44,17 @@ export function createApp(deps: ReportingDeps): Express {
   const sites = createSiteRepository(deps.mongo);
   const domains = createSiteDomainRepository(deps.mongo);
   const readers = requireReader(sites, deps.config.adminApiKey);
+  const cors = readCors(deps.config.corsOrigins);
   app.use(
     createSiteRouter(
       createSiteController({ sites, domains }),
       requireAdmin(deps.config.adminApiKey),
       readers,
+      cors,
     ),
   );
   app.use(
-    createStatsRouter(
-      createStatsController(createStatsService(sites, deps.mongo, deps.now)),
-      readers,
-      readCors(deps.config.corsOrigins),
-    ),
+    createStatsRouter(createStatsController(createStatsService(sites, deps.mongo, deps.now)), readers, cors),
   );
   app.use(notFound());
   app.use(errorHandler());

@@ -37,6 +37,20 @@ describe('CORS on the read endpoints', () => {
     expect(res.headers['access-control-allow-origin']).toBe(DASHBOARD);
   });
 
+  it('when a listed origin reads GET /sites/:site_id, then it is allowed; an administration preflight (PATCH) is not', async () => {
+    const read = await h.http
+      .get(`/sites/${site.siteId}`)
+      .set('Origin', DASHBOARD)
+      .set('Authorization', `Bearer ${site.readKey}`);
+    expect(read.status).toBe(200);
+    expect(read.headers['access-control-allow-origin']).toBe(DASHBOARD);
+    const preflight = await h.http
+      .options(`/sites/${site.siteId}`)
+      .set('Origin', DASHBOARD)
+      .set('Access-Control-Request-Method', 'PATCH');
+    expect(preflight.headers['access-control-allow-methods'] ?? '').not.toContain('PATCH');
+  });
+
   it('when an origin that is not listed asks, then no CORS header allows it', async () => {
     const res = await h.http
       .get('/stats')
