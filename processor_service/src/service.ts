@@ -69,11 +69,17 @@ export async function queueFigures(queue: Queue): Promise<QueueFigures> {
 function processorMetrics(queue: Queue) {
   const service = createServiceMetrics('processor_service');
   const { registry } = service;
+  // Both queue gauges are read in one scrape: one set of Redis calls serves them (kept for a second).
+  let figures: { at: number; read: Promise<QueueFigures> } | undefined;
+  const currentFigures = (): Promise<QueueFigures> => {
+    if (!figures || Date.now() - figures.at > 1000) figures = { at: Date.now(), read: queueFigures(queue) };
+    return figures.read;
+  };
   gauge(registry, METRIC_NAMES.queueWaiting, 'Jobs waiting in the events queue', async () => {
-    return (await queueFigures(queue)).waiting;
+    return (await currentFigures()).waiting;
   });
   gauge(registry, METRIC_NAMES.queueOldestWaiting, 'Age of the oldest waiting job', async () => {
-    return ((await queueFigures(queue)).oldest_waiting_age_ms ?? 0) / 1000;
+    return ((await currentFigures()).oldest_waiting_age_ms ?? 0) / 1000;
   });
   return {
     service,

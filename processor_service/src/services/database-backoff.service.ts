@@ -38,17 +38,14 @@ export class DatabaseBackoff {
     return toAppError(error).status === 503;
   }
 
-  get consecutiveFailures(): number {
-    return this.failures;
-  }
-
   /** After a failed write: pauses the queue when the database is the cause; logs why either way. */
   async afterFailedWrite(outcome: WriteOutcome, nextBatchLimit: number): Promise<void> {
     const unavailable = DatabaseBackoff.isUnavailable(outcome.error);
     const cause = rootCause(outcome.error);
     const pauseMs = unavailable ? Math.min(1000 * 2 ** this.failures, MAX_DATABASE_PAUSE_MS) : 0;
     if (unavailable) this.failures += 1;
-    this.log(`${cause.name}: ${cause.message}`, {
+    const message = unavailable ? 'database write failed; pausing the queue' : 'database write failed';
+    this.log(`${cause.name}: ${cause.message}`, message, {
       errorName: cause.name,
       errorMessage: cause.message,
       batchEvents: outcome.items,
@@ -63,8 +60,7 @@ export class DatabaseBackoff {
 
   /** After a write that succeeded slower than the target: says so, with the smaller next batch. */
   slowWrite(outcome: WriteOutcome, nextBatchLimit: number): void {
-    this.log('slow write', {
-      message: 'database write slower than the target; next batch smaller',
+    this.log('slow write', 'database write slower than the target; next batch smaller', {
       batchEvents: outcome.items,
       batchJobs: outcome.jobs,
       elapsedMs: outcome.durationMs,
@@ -76,21 +72,14 @@ export class DatabaseBackoff {
     this.failures = 0;
   }
 
-  private log(cause: string, meta: Record<string, unknown>): void {
+  private log(cause: string, message: string, meta: Record<string, unknown>): void {
     const now = Date.now();
     const seen = this.lastLogged.get(cause);
     if (seen && now - seen.at < LOG_EVERY_MS) {
       seen.suppressed += 1;
       return;
     }
-    const { message: given, ...rest } = meta;
-    const message =
-      typeof given === 'string'
-        ? given
-        : meta.pauseMs
-          ? 'database write failed; pausing the queue'
-          : 'database write failed';
-    logger.warn(message, { ...rest, sameCauseSinceLastLine: seen?.suppressed ?? 0 });
+    logger.warn(message, { ...meta, sameCauseSinceLastLine: seen?.suppressed ?? 0 });
     this.lastLogged.set(cause, { at: now, suppressed: 0 });
     if (this.lastLogged.size > 100) this.lastLogged.clear();
   }

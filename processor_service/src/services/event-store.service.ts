@@ -125,17 +125,21 @@ export class EventStore {
     await this.afterRawWrite();
 
     const ours = docs.filter((doc) => sameWrite(storedBy.get(eventKeyOf(doc)), token));
-    const manifest = await this.repos.writes.claim(buildManifest(token, ours));
-    const toApply = [manifest, ...(await this.coverOthers(docs, storedBy, manifest))];
-    await this.apply(toApply);
+    // A write that stored nothing (every event resent) owes nothing: its insert has finished, so no event
+    // can carry its token later, and it needs no manifest.
+    const manifest = ours.length > 0 ? await this.repos.writes.claim(buildManifest(token, ours)) : undefined;
+    await this.apply([
+      ...(manifest ? [manifest] : []),
+      ...(await this.coverOthers(docs, storedBy, token, manifest)),
+    ]);
     this.unsettled = [];
 
     logger.debug('batch persisted', {
       events: docs.length,
       inserted: ours.length,
       duplicates: docs.length - ours.length,
-      rollups: manifest.views.length,
-      users: manifest.users.length,
+      rollups: manifest?.views.length ?? 0,
+      users: manifest?.users.length ?? 0,
       durationMs: Date.now() - started,
     });
     return { received: docs.length, inserted: ours.length };
@@ -166,10 +170,10 @@ export class EventStore {
   private async coverOthers(
     docs: RawEventDocument[],
     storedBy: Map<string, StoredBy>,
-    own: WriteManifestDocument,
+    ownToken: WriteToken,
+    own: WriteManifestDocument | undefined,
   ): Promise<WriteManifestDocument[]> {
-    const ownKeys = new Set(own.keys);
-    const ownToken = { writer: own.writer, seq: own.seq };
+    const ownKeys = new Set(own?.keys);
     const others = new Map<string, { token: WriteToken; keys: string[] }>();
     const uncovered: { key: string; from: WriteToken }[] = [];
     for (const doc of docs) {
@@ -239,19 +243,28 @@ export class EventStore {
   }
 
   /**
-   * Applies manifests and marks them applied. A writer's writes land in sequence order, so another
-   * writer's earlier unapplied writes are applied first (this writer's own were settled before).
+   * Applies the manifests not applied yet and marks them applied. A writer's writes land in sequence
+   * order, so another writer's earlier unapplied writes are applied first (one read per such writer;
+   * this writer's own were settled before).
    */
   private async apply(manifests: WriteManifestDocument[]): Promise<void> {
     const byId = new Map<string, WriteManifestDocument>();
+    const latestOfOtherWriters = new Map<string, number>();
     for (const manifest of manifests) {
-      if (manifest.writer !== this.writer) {
-        for (const earlier of await this.repos.writes.unappliedBefore(manifest.writer, manifest.seq)) {
-          byId.set(earlier._id, earlier);
-        }
-      }
+      if (manifest.applied) continue;
       byId.set(manifest._id, manifest);
+      if (manifest.writer !== this.writer) {
+        latestOfOtherWriters.set(
+          manifest.writer,
+          Math.max(manifest.seq, latestOfOtherWriters.get(manifest.writer) ?? 0),
+        );
+      }
     }
+    for (const [writer, seq] of latestOfOtherWriters) {
+      for (const earlier of await this.repos.writes.unappliedBefore(writer, seq))
+        byId.set(earlier._id, earlier);
+    }
+    if (byId.size === 0) return;
     const ordered = [...byId.values()].sort((a, b) => a.seq - b.seq);
     await this.repos.rollups.apply(ordered);
     await this.repos.writes.markApplied(ordered.map((m) => m._id));
