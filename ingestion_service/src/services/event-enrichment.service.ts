@@ -66,16 +66,9 @@ function withDerivedFields(
   referrer: string | undefined,
   derived: DerivedEventFields,
 ): TrackedEvent {
-  const enriched: TrackedEvent = {
-    site_id: event.site_id,
-    event_id: event.event_id,
-    event_type: event.event_type,
-    timestamp: event.timestamp,
-  };
-  if (event.path !== undefined) enriched.path = event.path;
-  if (event.user_id !== undefined) enriched.user_id = event.user_id;
+  // toTrackedEvent leaves the referrer out: only its stored form joins the event here.
+  const enriched: TrackedEvent = { ...event };
   if (referrer !== undefined) enriched.referrer = referrer;
-  if (event.props !== undefined) enriched.props = event.props;
   for (const field of DERIVED_EVENT_FIELDS) {
     const value = derived[field];
     if (value !== undefined) (enriched as Record<typeof field, string>)[field] = value;
