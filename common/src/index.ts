@@ -34,3 +34,5 @@ export * from './config/service-env';
 export * from './process-safety';
 export * from './http/process-fault';
 export * from './metrics/metrics';
+export * from './events/visitor';
+export * from './models/visit-part.model';

@@ -31,6 +31,12 @@ export interface RawEventDocument extends DerivedEventFields {
    */
   wt?: string;
   ws?: number;
+  /**
+   * Counted in the visit parts (visit-part.model.ts): `true` from the write that stored it. Absent on
+   * events stored before visit parts existed; `false` while the visit backfill has taken it but not
+   * counted it yet.
+   */
+  in_visits?: boolean;
 }
 
 export const RAW_EVENT_COLLECTION = 'events';
@@ -62,6 +68,7 @@ export const rawEventSchema = new mongoose.Schema<RawEventDocument>(
     request_id: { type: String, required: true },
     wt: String,
     ws: Number,
+    in_visits: Boolean,
   },
   { collection: RAW_EVENT_COLLECTION, versionKey: false },
 );
@@ -69,6 +76,8 @@ export const rawEventSchema = new mongoose.Schema<RawEventDocument>(
 rawEventSchema.index({ site_id: 1, event_id: 1 }, { unique: true });
 // Settling a write that stopped half-way reads its events back.
 rawEventSchema.index({ wt: 1, ws: 1 }, { partialFilterExpression: { wt: { $exists: true } } });
+// The visit backfill finds the events it took and has not counted yet.
+rawEventSchema.index({ in_visits: 1 }, { partialFilterExpression: { in_visits: false } });
 // Retention deletes by age.
 rawEventSchema.index({ timestamp: 1 });
 

@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import type { RollupPeriod } from './rollup.model';
+import type { VisitPartDocument } from './visit-part.model';
 
 /** One page-view increment a write owes a view rollup. */
 export interface ManifestViewDelta {
@@ -20,6 +21,9 @@ export interface ManifestUser {
   user_id: string;
 }
 
+/** What a write adds to one visit part: its events of that part (count, first, last). */
+export type ManifestVisitPart = Omit<VisitPartDocument, 'w'>;
+
 /**
  * What one processor write counts, fixed before any rollup changes (docs/architecture.md, "Exact
  * rollups"). The write is `writer`'s `seq`-th; its raw events carry the same pair (`wt`, `ws`). The first
@@ -35,6 +39,8 @@ export interface WriteManifestDocument {
   keys: string[];
   views: ManifestViewDelta[];
   users: ManifestUser[];
+  /** Absent on manifests written before visit parts existed (their events are the backfill's). */
+  visits?: ManifestVisitPart[];
   applied: boolean;
   created_at: Date;
 }
@@ -49,6 +55,7 @@ export const writeManifestSchema = new mongoose.Schema<WriteManifestDocument>(
     keys: [String],
     views: [mongoose.Schema.Types.Mixed],
     users: [mongoose.Schema.Types.Mixed],
+    visits: { type: [mongoose.Schema.Types.Mixed], default: undefined },
     applied: { type: Boolean, required: true },
     created_at: { type: Date, required: true },
   },
@@ -73,6 +80,20 @@ export interface WriteToken {
   writer: string;
   /** Strictly increasing per writer, and never below the wall-clock ms at which the write began. */
   seq: number;
+}
+
+/**
+ * Writers that backfill visit parts for events stored before they existed (their views and users were
+ * counted then): their writes owe visit parts only, whoever settles them.
+ */
+const BACKFILL_WRITER_PREFIX = 'backfill-';
+
+export function backfillWriterId(random: string): string {
+  return BACKFILL_WRITER_PREFIX + random;
+}
+
+export function isBackfillWriter(writer: string): boolean {
+  return writer.startsWith(BACKFILL_WRITER_PREFIX);
 }
 
 export function writeTokenId(token: WriteToken): string {

@@ -1,4 +1,9 @@
-import { DERIVED_EVENT_FIELDS, type DerivedEventFields, type TrackedEvent } from '@analytics/common';
+import {
+  DERIVED_EVENT_FIELDS,
+  identifiedVisitor,
+  type DerivedEventFields,
+  type TrackedEvent,
+} from '@analytics/common';
 import type { EventContextInput } from '../validations/event-fields.validation';
 import type { CountryLookup } from './country.service';
 import { clientAddressGroup } from './rate-limit.service';
@@ -6,7 +11,7 @@ import { siteDomains, siteTimezone, type SiteSettingsView } from './site-setting
 import { trafficSourceOf, utmTagsOfPath } from './traffic-source.service';
 import { isBotAgent, userAgentTraits } from './user-agent.service';
 import type { VisitorSalts } from './visitor-salt.service';
-import { addressRateLimitKey, anonymousVisitor, calendarDate, identifiedVisitor } from './visitor-id.service';
+import { addressRateLimitKey, anonymousVisitor, calendarDate } from './visitor-id.service';
 
 /** What the HTTP request says about its sender; the IP is used here and dropped, never passed on. */
 export interface RequestIdentity {

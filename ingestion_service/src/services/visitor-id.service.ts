@@ -1,16 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-
-/** Identified and anonymous visitors live in separate namespaces, so their ids never collide. */
-export const IDENTIFIED_VISITOR_PREFIX = 'u:';
-export const ANONYMOUS_VISITOR_PREFIX = 'a:';
+import { ANONYMOUS_VISITOR_PREFIX } from '@analytics/common';
 
 /** Bytes of the HMAC kept in an anonymous id: 128 bits, base64url (22 characters). */
 const VISITOR_HASH_BYTES = 16;
-
-export function identifiedVisitor(userId: string): string {
-  return IDENTIFIED_VISITOR_PREFIX + userId;
-}
 
 /**
  * The anonymous visitor: HMAC-SHA-256, keyed by the salt of the event's date in the site's zone, of the

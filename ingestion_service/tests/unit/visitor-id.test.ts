@@ -4,8 +4,8 @@ import {
   anonymousVisitor,
   calendarDate,
   canonicalIp,
-  identifiedVisitor,
 } from '../../src/services/visitor-id.service';
+import { identifiedVisitor } from '@analytics/common';
 
 describe('calendarDate (the event date in the site zone)', () => {
   it.each([

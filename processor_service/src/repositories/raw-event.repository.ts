@@ -25,6 +25,15 @@ export interface RawEventRepository {
    * write; resolves to the events now tagged `to` (so two processors can never both take one).
    */
   reassign(events: { key: string; from: WriteToken }[], to: WriteToken): Promise<RawEventDocument[]>;
+  /**
+   * Visit backfill: takes up to `limit` events never counted in the visit parts for the write `to`
+   * (each only while still uncounted, so two backfills cannot both take one) and resolves to them.
+   */
+  takeUncountedInVisits(limit: number, to: WriteToken): Promise<RawEventDocument[]>;
+  /** Backfill writes that took events and may not have counted them yet (a backfill stopped half-way). */
+  backfillWritesInFlight(): Promise<WriteToken[]>;
+  /** Marks a backfill write's events counted in the visit parts (after its manifest was applied). */
+  markCountedInVisits(token: WriteToken): Promise<void>;
 }
 
 /** Engine-independent: MongoDB lists the duplicates; the test engine stores nothing and lists none. */
@@ -128,6 +137,55 @@ export function createRawEventRepository(connection: mongoose.Connection): RawEv
         );
       }
       return this.findByWrite(to);
+    },
+
+    async takeUncountedInVisits(limit, to) {
+      const candidates = await boundedMongo(
+        collection
+          .find({ in_visits: { $exists: false } }, { projection: { _id: 1 }, maxTimeMS })
+          .limit(limit)
+          .toArray(),
+        maxTimeMS,
+        'mongodb read events to backfill',
+      );
+      if (candidates.length === 0) return [];
+      // `false`: taken by a backfill write, not counted yet (backfillWritesInFlight finds them again).
+      await boundedMongo(
+        collection.updateMany(
+          { _id: { $in: candidates.map((doc) => doc._id) }, in_visits: { $exists: false } },
+          { $set: { wt: to.writer, ws: to.seq, in_visits: false } },
+          { maxTimeMS },
+        ),
+        maxTimeMS,
+        'mongodb take events to backfill',
+      );
+      return this.findByWrite(to);
+    },
+
+    async backfillWritesInFlight() {
+      const taken = await boundedMongo(
+        collection.find({ in_visits: false }, { projection: { wt: 1, ws: 1 }, maxTimeMS }).toArray(),
+        maxTimeMS,
+        'mongodb read backfill writes in flight',
+      );
+      const tokens = new Map<string, WriteToken>();
+      for (const doc of taken) {
+        if (doc.wt !== undefined && doc.ws !== undefined)
+          tokens.set(`${doc.wt}:${doc.ws}`, { writer: doc.wt, seq: doc.ws });
+      }
+      return [...tokens.values()].sort((a, b) => a.seq - b.seq);
+    },
+
+    async markCountedInVisits(token) {
+      await boundedMongo(
+        collection.updateMany(
+          { wt: token.writer, ws: token.seq, in_visits: false },
+          { $set: { in_visits: true } },
+          { maxTimeMS },
+        ),
+        maxTimeMS,
+        'mongodb mark backfilled events',
+      );
     },
   };
 }

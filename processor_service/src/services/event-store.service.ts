@@ -15,6 +15,10 @@ import {
 } from '../repositories/raw-event.repository';
 import { createRollupRepository, type RollupRepository } from '../repositories/rollup.repository';
 import {
+  createVisitPartRepository,
+  type VisitPartRepository,
+} from '../repositories/visit-part.repository';
+import {
   createWriteManifestRepository,
   type WriteManifestRepository,
 } from '../repositories/write-manifest.repository';
@@ -31,6 +35,7 @@ export interface StoreResult {
 export interface EventStoreRepositories {
   rawEvents: RawEventRepository;
   rollups: RollupRepository;
+  visitParts: VisitPartRepository;
   writes: WriteManifestRepository;
 }
 
@@ -41,6 +46,8 @@ export interface EventStoreOptions {
    */
   adoptAfterMs: number;
   afterRawWrite?: AfterRawWriteHook;
+  /** This store's writer id; random by default (one per process). Backfills pass a backfill writer. */
+  writer?: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -52,8 +59,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * 1. insert the raw events, each tagged with this write's token (writer, seq); an event stored before
  *    keeps the token of the write that stored it (read back only when some were);
  * 2. claim the write's manifest: the increments it owes the rollups, fixed before any rollup changes;
- * 3. apply the manifest: each view rollup is raised by its count only if this writer's guard there is
- *    below `seq` (so it lands once however often it is applied), users join their sets;
+ * 3. apply the manifest: each view rollup and visit part is raised by its count only if this writer's
+ *    guard there is below `seq` (so it lands once however often it is applied), users join their sets,
+ *    visit parts' first and last events move only outwards;
  * 4. mark the manifest applied.
  *
  * A write that stops half-way (timeout, crash) is settled later from what it stored: by its own writer
@@ -63,7 +71,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class EventStore {
   /** One writer per process lifetime: sequences restart with it, so they never go back. */
-  readonly writer = randomBytes(6).toString('hex');
+  readonly writer: string;
   private lastSeq = 0;
   /** This writer's writes that may not be applied yet, oldest first; settled before the next one. */
   private unsettled: WriteToken[] = [];
@@ -79,6 +87,7 @@ export class EventStore {
     private readonly options: EventStoreOptions,
   ) {
     this.afterRawWrite = options.afterRawWrite ?? (() => undefined);
+    this.writer = options.writer ?? randomBytes(6).toString('hex');
   }
 
   private nextToken(): WriteToken {
@@ -92,6 +101,36 @@ export class EventStore {
     const run = this.queue.then(() => this.storeNow(uniqueByKey(docs)));
     this.queue = run.catch(() => this.settleSoon());
     return run;
+  }
+
+  /**
+   * Visit backfill (store built with a backfill writer): counts in the visit parts up to `limit` events
+   * stored before visit parts existed, once; resolves to how many it counted (0: none left). Events a
+   * stopped backfill took and may not have counted are settled first, from their manifest or from what
+   * they hold, so a crash at any step neither loses nor doubles one.
+   */
+  backfillVisits(limit: number): Promise<number> {
+    const run = this.queue.then(async () => {
+      for (const token of await this.repos.rawEvents.backfillWritesInFlight()) {
+        await this.settleBackfillWrite(token);
+      }
+      const token = this.nextToken();
+      const taken = await this.repos.rawEvents.takeUncountedInVisits(limit, token);
+      if (taken.length > 0) await this.settleBackfillWrite(token);
+      this.unsettled = [];
+      return taken.length;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async settleBackfillWrite(token: WriteToken): Promise<void> {
+    const id = writeTokenId(token);
+    const manifest =
+      (await this.repos.writes.find([id])).get(id) ??
+      (await this.repos.writes.claim(buildManifest(token, await this.repos.rawEvents.findByWrite(token))));
+    await this.apply([manifest]);
+    await this.repos.rawEvents.markCountedInVisits(token);
   }
 
   /** Stops settling in the background (shutdown); an unsettled write is left to its jobs' next runs. */
@@ -267,6 +306,7 @@ export class EventStore {
     if (byId.size === 0) return;
     const ordered = [...byId.values()].sort((a, b) => a.seq - b.seq);
     await this.repos.rollups.apply(ordered);
+    await this.repos.visitParts.apply(ordered);
     await this.repos.writes.markApplied(ordered.map((m) => m._id));
   }
 }
@@ -288,6 +328,7 @@ export function createEventStore(connection: mongoose.Connection, options: Event
     {
       rawEvents: createRawEventRepository(connection),
       rollups: createRollupRepository(connection),
+      visitParts: createVisitPartRepository(connection),
       writes: createWriteManifestRepository(connection),
     },
     options,

@@ -24,6 +24,7 @@ export function toRawEventDocument({ event, requestId, receivedAt }: IncomingEve
     day: dayBucket(timestamp),
     received_at: receivedAt,
     request_id: requestId,
+    in_visits: true,
   };
   if (event.path !== undefined) doc.path = event.path;
   if (event.user_id !== undefined) doc.user_id = event.user_id;
