@@ -21,6 +21,10 @@ import { createSiteDomainRepository } from './repositories/site-domain.repositor
 import { createSiteRepository } from './repositories/site.repository';
 import { createSiteRouter } from './routes/site.route';
 import { createStatsService } from './services/stats.service';
+import { createQueryController } from './controllers/query.controller';
+import { queryRateLimit } from './middlewares/query-rate-limit.middleware';
+import { createQueryRouter } from './routes/query.route';
+import { createQueryService } from './services/query.service';
 
 export interface ReportingDeps {
   config: Readonly<ReportingConfig>;
@@ -55,6 +59,19 @@ export function createApp(deps: ReportingDeps): Express {
   );
   app.use(
     createStatsRouter(createStatsController(createStatsService(sites, deps.mongo, deps.now)), readers, cors),
+  );
+  app.use(
+    createQueryRouter(
+      createQueryController(
+        createQueryService(sites, deps.mongo, {
+          timeoutMs: deps.config.query.timeoutMs,
+          ...(deps.now && { now: deps.now }),
+        }),
+      ),
+      readers,
+      cors,
+      queryRateLimit(deps.config.query.ratePerHour),
+    ),
   );
   app.use(notFound());
   app.use(errorHandler());

@@ -21,15 +21,22 @@ export interface ReportingConfig extends BaseConfig {
   trustProxy: TrustProxySetting;
   /** Origins allowed to call the read endpoints from a browser (CORS); none by default. */
   corsOrigins: string[];
+  query: { timeoutMs: number; ratePerHour: number };
 }
 
 interface ReportingEnv extends BaseEnv {
   ADMIN_API_KEY?: string;
   TRUST_PROXY: string;
   CORS_ORIGINS: string[];
+  QUERY_TIMEOUT_MS: number;
+  QUERY_RATE_LIMIT_PER_HOUR: number;
 }
 
 const envSchema = Joi.object<ReportingEnv>({
+  // The deadline of one POST /api/v2/query: past it the answer is 503 query-timeout.
+  QUERY_TIMEOUT_MS: Joi.number().integer().min(100).max(300_000).default(10_000),
+  // Queries per key and hour (contract: 600), per reporting process.
+  QUERY_RATE_LIMIT_PER_HOUR: Joi.number().integer().min(1).max(1_000_000).default(600),
   ...baseEnvKeys(4000, 9462),
   // Empty counts as unset, so a copied .env.example works as it is.
   ADMIN_API_KEY: Joi.string()
@@ -65,5 +72,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Repor
     adminApiKey: e.ADMIN_API_KEY,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     corsOrigins: e.CORS_ORIGINS,
+    query: { timeoutMs: e.QUERY_TIMEOUT_MS, ratePerHour: e.QUERY_RATE_LIMIT_PER_HOUR },
   });
 }
