@@ -14,10 +14,7 @@ import {
   type StoredBy,
 } from '../repositories/raw-event.repository';
 import { createRollupRepository, type RollupRepository } from '../repositories/rollup.repository';
-import {
-  createVisitPartRepository,
-  type VisitPartRepository,
-} from '../repositories/visit-part.repository';
+import { createVisitPartRepository, type VisitPartRepository } from '../repositories/visit-part.repository';
 import {
   createWriteManifestRepository,
   type WriteManifestRepository,

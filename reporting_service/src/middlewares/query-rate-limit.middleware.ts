@@ -16,9 +16,13 @@ export function queryRateLimit(perHour: number): RequestHandler {
     keyGenerator: (req) => hashKey(presentedKey(req) ?? ''),
     handler: (_req, _res, next) => {
       next(
-        new AppError('rate-limited', `At most ${perHour} queries an hour per key; wait for the Retry-After seconds`, {
-          status: 429,
-        }),
+        new AppError(
+          'rate-limited',
+          `At most ${perHour} queries an hour per key; wait for the Retry-After seconds`,
+          {
+            status: 429,
+          },
+        ),
       );
     },
   });

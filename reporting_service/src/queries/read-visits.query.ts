@@ -1,10 +1,5 @@
 import type mongoose from 'mongoose';
-import {
-  AppError,
-  getVisitPartModel,
-  VISIT_GAP_MS,
-  type VisitPartDocument,
-} from '@analytics/common';
+import { AppError, getVisitPartModel, VISIT_GAP_MS, type VisitPartDocument } from '@analytics/common';
 import { buildVisits, type Visit } from '../services/query/visits.service';
 
 /** How far one step of a visit's extension reads beyond what is known of it. */
@@ -18,9 +13,13 @@ export interface Deadline {
 }
 
 export function queryTimeout(): AppError {
-  return new AppError('query-timeout', 'The query took longer than its deadline; ask for a shorter range or fewer dimensions', {
-    status: 503,
-  });
+  return new AppError(
+    'query-timeout',
+    'The query took longer than its deadline; ask for a shorter range or fewer dimensions',
+    {
+      status: 503,
+    },
+  );
 }
 
 async function readParts(
@@ -30,7 +29,8 @@ async function readParts(
 ): Promise<VisitPartDocument[]> {
   const maxTimeMS = deadline.remainingMs();
   if (maxTimeMS <= 0) throw queryTimeout();
-  const collection = getVisitPartModel(connection).collection as unknown as mongoose.mongo.Collection<VisitPartDocument>;
+  const collection = getVisitPartModel(connection)
+    .collection as unknown as mongoose.mongo.Collection<VisitPartDocument>;
   try {
     return await collection.find(filter, { maxTimeMS }).toArray();
   } catch (error) {
@@ -52,7 +52,11 @@ export async function readVisits(
   endMs: number,
   deadline: Deadline,
 ): Promise<{ visits: Visit[]; documentsRead: number }> {
-  const parts = await readParts(connection, { site_id: siteId, b: { $gte: new Date(startMs), $lt: new Date(endMs) } }, deadline);
+  const parts = await readParts(
+    connection,
+    { site_id: siteId, b: { $gte: new Date(startMs), $lt: new Date(endMs) } },
+    deadline,
+  );
   const earliest = new Map<string, number>();
   const latest = new Map<string, number>();
   const note = (part: VisitPartDocument) => {
@@ -67,7 +71,8 @@ export async function readVisits(
       .filter(([, at]) => (direction === 'before' ? at - edge < VISIT_GAP_MS : edge - at <= VISIT_GAP_MS))
       .map(([visitor]) => visitor);
     while (reaching.length > 0) {
-      const [lo, hi] = direction === 'before' ? [edge - EXTENSION_STEP_MS, edge] : [edge, edge + EXTENSION_STEP_MS];
+      const [lo, hi] =
+        direction === 'before' ? [edge - EXTENSION_STEP_MS, edge] : [edge, edge + EXTENSION_STEP_MS];
       const found: VisitPartDocument[] = [];
       for (let i = 0; i < reaching.length; i += VISITORS_PER_READ) {
         found.push(
@@ -106,7 +111,8 @@ export async function readFirstDataAt(
   siteId: string,
   deadline: Deadline,
 ): Promise<Date | undefined> {
-  const collection = getVisitPartModel(connection).collection as unknown as mongoose.mongo.Collection<VisitPartDocument>;
+  const collection = getVisitPartModel(connection)
+    .collection as unknown as mongoose.mongo.Collection<VisitPartDocument>;
   const [first] = await collection
     .find({ site_id: siteId }, { maxTimeMS: Math.max(1, deadline.remainingMs()) })
     .sort({ b: 1 })

@@ -38,8 +38,13 @@ export function createQueryService(
       const site = await sites.findById(body.site_id);
       if (!site) throw siteNotFoundError(body.site_id);
       const timezone = site.timezone ?? DEFAULT_SITE_TIMEZONE;
-      const firstDataAt = body.date_range === 'all' ? await readFirstDataAt(mongo, site.site_id, deadline) : undefined;
-      const parsed = parseQuery(body, { site_id: site.site_id, timezone, ...(firstDataAt && { firstDataAt }) }, now());
+      const firstDataAt =
+        body.date_range === 'all' ? await readFirstDataAt(mongo, site.site_id, deadline) : undefined;
+      const parsed = parseQuery(
+        body,
+        { site_id: site.site_id, timezone, ...(firstDataAt && { firstDataAt }) },
+        now(),
+      );
       const plan = planQuery(parsed);
       const main = await readVisits(mongo, site.site_id, plan.main.startMs, plan.main.endMs, deadline);
       const other = plan.comparison
@@ -54,7 +59,10 @@ export function createQueryService(
           ...(parsed.includeTimeLabels && { time_labels: plan.main.labels }),
           ...(parsed.includeTotalRows && { total_rows: outcome.totalRows }),
           ...(plan.comparison && {
-            comparison_date_range: [iso(plan.comparison.range.start), iso(plan.comparison.range.end)] as [string, string],
+            comparison_date_range: [iso(plan.comparison.range.start), iso(plan.comparison.range.end)] as [
+              string,
+              string,
+            ],
           }),
           documents_read: main.documentsRead + (other?.documentsRead ?? 0),
         },

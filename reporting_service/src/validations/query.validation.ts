@@ -14,9 +14,26 @@ export const QUERY_METRICS = [
 export type QueryMetric = (typeof QUERY_METRICS)[number];
 
 /** Metrics of whole visits: meaningless per event, so refused with an `event:*` dimension (as Plausible). */
-export const VISIT_METRICS: readonly QueryMetric[] = ['visits', 'bounce_rate', 'visit_duration', 'views_per_visit'];
+export const VISIT_METRICS: readonly QueryMetric[] = [
+  'visits',
+  'bounce_rate',
+  'visit_duration',
+  'views_per_visit',
+];
 
-export const DATE_RANGE_SHORTCUTS = ['day', '24h', '7d', '28d', '30d', '91d', 'month', '6mo', '12mo', 'year', 'all'] as const;
+export const DATE_RANGE_SHORTCUTS = [
+  'day',
+  '24h',
+  '7d',
+  '28d',
+  '30d',
+  '91d',
+  'month',
+  '6mo',
+  '12mo',
+  'year',
+  'all',
+] as const;
 export type DateRangeShortcut = (typeof DATE_RANGE_SHORTCUTS)[number];
 
 export const VISIT_DIMENSIONS = [
@@ -63,7 +80,8 @@ export interface QueryBody {
 }
 
 /** `YYYY-MM-DD`, or an ISO-8601 datetime with an offset (`Z` or `±hh:mm`). */
-const RANGE_END = /^(\d{4}-\d{2}-\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))$/;
+const RANGE_END =
+  /^(\d{4}-\d{2}-\d{2}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))$/;
 
 /**
  * The body's shape. What depends on several fields (visit metrics with event dimensions, order keys,
@@ -80,7 +98,9 @@ export const queryBodySchema = Joi.object<QueryBody>({
   date_range: Joi.alternatives()
     .try(
       Joi.string().valid(...DATE_RANGE_SHORTCUTS),
-      Joi.array().ordered(Joi.string().pattern(RANGE_END).required(), Joi.string().pattern(RANGE_END).required()).length(2),
+      Joi.array()
+        .ordered(Joi.string().pattern(RANGE_END).required(), Joi.string().pattern(RANGE_END).required())
+        .length(2),
     )
     .required()
     .messages({
@@ -89,12 +109,16 @@ export const queryBodySchema = Joi.object<QueryBody>({
   dimensions: Joi.array().items(dimensionRule).max(3).unique().default([]),
   filters: Joi.array().max(50).default([]),
   order_by: Joi.array()
-    .items(Joi.array().ordered(Joi.string().required(), Joi.string().valid('asc', 'desc').required()).length(2))
+    .items(
+      Joi.array().ordered(Joi.string().required(), Joi.string().valid('asc', 'desc').required()).length(2),
+    )
     .max(10),
   include: Joi.object({
     time_labels: Joi.boolean().default(false),
     total_rows: Joi.boolean().default(false),
-    comparisons: Joi.object({ mode: Joi.string().valid('previous_period', 'year_over_year').required() }).allow(null),
+    comparisons: Joi.object({
+      mode: Joi.string().valid('previous_period', 'year_over_year').required(),
+    }).allow(null),
   }).default({ time_labels: false, total_rows: false }),
   pagination: Joi.object({
     limit: Joi.number().integer().min(1).max(10_000).default(10_000),

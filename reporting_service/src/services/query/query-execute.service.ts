@@ -81,7 +81,11 @@ export function compareCodePoints(a: string, b: string): number {
 }
 
 /** Tallies one window: the visits it keeps, and per row the visitors, visits and in-range events. */
-function tally(query: ParsedQuery, window: QueryWindow, visits: Visit[]): { rows: Map<string, RowTally>; totalVisitors: number } {
+function tally(
+  query: ParsedQuery,
+  window: QueryWindow,
+  visits: Visit[],
+): { rows: Map<string, RowTally>; totalVisitors: number } {
   const rows = new Map<string, RowTally>();
   const allVisitors = new Set<string>();
   const hasDimensions = query.dimensions.length > 0;
@@ -97,7 +101,11 @@ function tally(query: ParsedQuery, window: QueryWindow, visits: Visit[]): { rows
       for (const dimension of query.dimensions) {
         const level = dimensionLevel(dimension);
         const value =
-          level === 'time' ? window.labelOf(at) : level === 'visit' ? visitValue(visit, dimension) : eventValue(part, dimension);
+          level === 'time'
+            ? window.labelOf(at)
+            : level === 'visit'
+              ? visitValue(visit, dimension)
+              : eventValue(part, dimension);
         if (value === undefined) {
           complete = false;
           break;
@@ -193,7 +201,9 @@ export function executeQuery(
       results: page.map(({ row, metrics }) => {
         const paired = pairedDimensions(row.dimensions);
         const otherRow = other.rows.get(query.dimensions.length > 0 ? JSON.stringify(paired) : '');
-        const before = query.metrics.map((m) => (otherRow ? metricValue(m, otherRow, other.totalVisitors) : 0));
+        const before = query.metrics.map((m) =>
+          otherRow ? metricValue(m, otherRow, other.totalVisitors) : 0,
+        );
         return {
           dimensions: row.dimensions,
           metrics,
@@ -207,7 +217,10 @@ export function executeQuery(
       totalRows: rows.length,
     };
   }
-  return { results: page.map(({ row, metrics }) => ({ dimensions: row.dimensions, metrics })), totalRows: rows.length };
+  return {
+    results: page.map(({ row, metrics }) => ({ dimensions: row.dimensions, metrics })),
+    totalRows: rows.length,
+  };
 }
 
 /** The requested order, then the defaults as tie-breaks: time ascending, first metric descending, dimensions ascending. */
@@ -218,13 +231,17 @@ function rowOrder(query: ParsedQuery, window: QueryWindow) {
     const x = a.row.dimensions[index]!;
     const y = b.row.dimensions[index]!;
     const order =
-      query.time?.index === index ? window.labels.indexOf(x) - window.labels.indexOf(y) : compareCodePoints(x, y);
+      query.time?.index === index
+        ? window.labels.indexOf(x) - window.labels.indexOf(y)
+        : compareCodePoints(x, y);
     return desc ? -order : order;
   };
   const byMetric = (index: number, desc: boolean) => (a: Entry, b: Entry) =>
     desc ? b.metrics[index]! - a.metrics[index]! : a.metrics[index]! - b.metrics[index]!;
   for (const order of query.orderBy)
-    keys.push(order.kind === 'metric' ? byMetric(order.index, order.desc) : byDimension(order.index, order.desc));
+    keys.push(
+      order.kind === 'metric' ? byMetric(order.index, order.desc) : byDimension(order.index, order.desc),
+    );
   if (query.time) keys.push(byDimension(query.time.index, false));
   keys.push(byMetric(0, true));
   query.dimensions.forEach((_, index) => keys.push(byDimension(index, false)));

@@ -101,7 +101,8 @@ export function parseQuery(body: QueryBody, site: SiteForQuery, now: Date): Pars
     const metric = body.metrics.indexOf(key as QueryMetric);
     if (metric >= 0) return { key, index: metric, kind: 'metric' as const, desc: direction === 'desc' };
     const dimension = body.dimensions.indexOf(key);
-    if (dimension >= 0) return { key, index: dimension, kind: 'dimension' as const, desc: direction === 'desc' };
+    if (dimension >= 0)
+      return { key, index: dimension, kind: 'dimension' as const, desc: direction === 'desc' };
     throw bad(`order_by[${index}][0]`, 'must be one of the query’s metrics or dimensions');
   });
 
@@ -151,7 +152,12 @@ export function resolveRange(
   const local = DateTime.fromJSDate(now, { zone });
   const today = local.startOf('day');
   const tomorrow = today.plus({ days: 1 });
-  const days = (start: DateTime): ResolvedRange => ({ start, end: tomorrow, wholeDays: true, endsToday: true });
+  const days = (start: DateTime): ResolvedRange => ({
+    start,
+    end: tomorrow,
+    wholeDays: true,
+    endsToday: true,
+  });
   if (typeof dateRange === 'string') {
     switch (dateRange) {
       case 'day':
@@ -209,7 +215,8 @@ export function resolveRange(
 }
 
 function parseFilter(raw: unknown, at: string): QueryFilter {
-  if (!Array.isArray(raw) || raw.length === 0) throw bad(at, 'must be [op, dimension, [values]] or ["and"|"or"|"not", …]');
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw bad(at, 'must be [op, dimension, [values]] or ["and"|"or"|"not", …]');
   const [op] = raw as unknown[];
   if (op === 'and' || op === 'or') {
     const list = raw[1] as unknown;
@@ -236,7 +243,9 @@ function parseFilter(raw: unknown, at: string): QueryFilter {
   });
   const level = dimensionLevel(dimension) as FilterLevel;
   const normalised =
-    dimension === 'event:name' ? (values as string[]).map((v) => (v === 'pageview' ? PAGE_VIEW : v)) : (values as string[]);
+    dimension === 'event:name'
+      ? (values as string[]).map((v) => (v === 'pageview' ? PAGE_VIEW : v))
+      : (values as string[]);
   return { kind: 'leaf', op: op as FilterOp, dimension, values: normalised, level };
 }
 
@@ -247,7 +256,10 @@ function isFilterDimension(dimension: string): boolean {
     dimension === 'event:page' ||
     dimension === 'event:name' ||
     /^event:props:[^\p{Cc}]{1,64}$/u.test(dimension) ||
-    (level === 'visit' && /^visit:(entry_page|exit_page|source|referrer|utm_(source|medium|campaign|term|content)|device|browser|os|country)$/.test(dimension))
+    (level === 'visit' &&
+      /^visit:(entry_page|exit_page|source|referrer|utm_(source|medium|campaign|term|content)|device|browser|os|country)$/.test(
+        dimension,
+      ))
   );
 }
 

@@ -29,7 +29,11 @@ function labelOfStart(start: DateTime, granularity: TimeGranularity): string {
   return granularity === 'hour' ? start.toISO({ suppressMilliseconds: true })! : start.toISODate()!;
 }
 
-export function windowOf(range: ResolvedRange, zone: string, granularity: TimeGranularity | undefined): QueryWindow {
+export function windowOf(
+  range: ResolvedRange,
+  zone: string,
+  granularity: TimeGranularity | undefined,
+): QueryWindow {
   const startMs = range.start.toMillis();
   const endMs = range.end.toMillis();
   if (!granularity) return { range, startMs, endMs, labels: [], labelOf: () => '' };
@@ -50,9 +54,17 @@ export function windowOf(range: ResolvedRange, zone: string, granularity: TimeGr
 }
 
 /** The other period of a comparison (contract: `include.comparisons`). */
-export function comparisonRange(range: ResolvedRange, mode: 'previous_period' | 'year_over_year'): ResolvedRange {
+export function comparisonRange(
+  range: ResolvedRange,
+  mode: 'previous_period' | 'year_over_year',
+): ResolvedRange {
   if (mode === 'year_over_year') {
-    return { ...range, start: range.start.minus({ years: 1 }), end: range.end.minus({ years: 1 }), endsToday: false };
+    return {
+      ...range,
+      start: range.start.minus({ years: 1 }),
+      end: range.end.minus({ years: 1 }),
+      endsToday: false,
+    };
   }
   if (range.wholeDays) {
     const days = Math.round(range.end.diff(range.start, 'days').days);

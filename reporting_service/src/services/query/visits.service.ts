@@ -1,9 +1,4 @@
-import {
-  PAGE_VIEW,
-  VISIT_GAP_MS,
-  type VisitFields,
-  type VisitPartDocument,
-} from '@analytics/common';
+import { PAGE_VIEW, VISIT_GAP_MS, type VisitFields, type VisitPartDocument } from '@analytics/common';
 
 /** A visit rebuilt from its visitor's parts (contract: "Visitors and visits"). */
 export interface Visit {
