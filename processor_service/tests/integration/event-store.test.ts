@@ -2,6 +2,7 @@ import {
   connectMongo,
   getRawEventModel,
   getRollupModel,
+  getVisitPartModel,
   getWriteManifestModel,
   rollupId,
   type RawEventDocument,
@@ -27,6 +28,7 @@ beforeEach(async () => {
   await getRawEventModel(mongo).deleteMany({});
   await getRollupModel(mongo).deleteMany({});
   await getWriteManifestModel(mongo).deleteMany({});
+  await getVisitPartModel(mongo).deleteMany({});
 });
 
 const DAY = '2025-11-12';

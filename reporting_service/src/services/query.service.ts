@@ -1,12 +1,18 @@
 import type mongoose from 'mongoose';
 import { DEFAULT_SITE_TIMEZONE } from '@analytics/common';
-import { queryTimeout, readFirstDataAt, readVisits, type Deadline } from '../queries/read-visits.query';
+import {
+  queryTimeout,
+  readFirstDataAt,
+  readVisitParts,
+  type Deadline,
+} from '../queries/read-visit-parts.query';
 import type { SiteRepository } from '../repositories/site.repository';
 import type { QueryBody } from '../validations/query.validation';
 import { executeQuery, type ResultRow } from './query/query-execute.service';
 import { parseQuery } from './query/query-parse.service';
 import { planQuery } from './query/query-plan.service';
 import { siteNotFoundError } from './site.service';
+import { buildVisits } from './query/visits.service';
 
 export interface QueryAnswer {
   results: ResultRow[];
@@ -46,11 +52,11 @@ export function createQueryService(
         now(),
       );
       const plan = planQuery(parsed);
-      const main = await readVisits(mongo, site.site_id, plan.main.startMs, plan.main.endMs, deadline);
+      const main = await readVisitParts(mongo, site.site_id, plan.main.startMs, plan.main.endMs, deadline);
       const other = plan.comparison
-        ? await readVisits(mongo, site.site_id, plan.comparison.startMs, plan.comparison.endMs, deadline)
+        ? await readVisitParts(mongo, site.site_id, plan.comparison.startMs, plan.comparison.endMs, deadline)
         : undefined;
-      const outcome = executeQuery(parsed, plan, main.visits, other?.visits);
+      const outcome = executeQuery(parsed, plan, buildVisits(main), other && buildVisits(other));
       if (deadline.remainingMs() <= 0) throw queryTimeout();
       const iso = (at: { toISO: () => string | null }) => at.toISO()!;
       return {
@@ -64,7 +70,7 @@ export function createQueryService(
               string,
             ],
           }),
-          documents_read: main.documentsRead + (other?.documentsRead ?? 0),
+          documents_read: main.length + (other?.length ?? 0),
         },
         query: { ...body, date_range: [iso(parsed.range.start), iso(parsed.range.end)] },
       };

@@ -1,6 +1,5 @@
 import type mongoose from 'mongoose';
 import { AppError, getVisitPartModel, VISIT_GAP_MS, type VisitPartDocument } from '@analytics/common';
-import { buildVisits, type Visit } from '../services/query/visits.service';
 
 /** How far one step of a visit's extension reads beyond what is known of it. */
 const EXTENSION_STEP_MS = 24 * 3_600_000;
@@ -40,18 +39,18 @@ async function readParts(
 }
 
 /**
- * The visits that have an event in [startMs, endMs): the site's parts of the range, then, for visitors
+ * The parts of every visit that has an event in [startMs, endMs): the site's parts of the range, then, for visitors
  * whose known parts reach within 30 minutes of either edge, their parts beyond it, a day at a time, until
  * no visit can reach further. Documents read grow with the visitors and values of the range, never with
  * its raw events (docs/architecture.md, "Visitors and visits").
  */
-export async function readVisits(
+export async function readVisitParts(
   connection: mongoose.Connection,
   siteId: string,
   startMs: number,
   endMs: number,
   deadline: Deadline,
-): Promise<{ visits: Visit[]; documentsRead: number }> {
+): Promise<VisitPartDocument[]> {
   const parts = await readParts(
     connection,
     { site_id: siteId, b: { $gte: new Date(startMs), $lt: new Date(endMs) } },
@@ -102,7 +101,7 @@ export async function readVisits(
   };
   await extend('before');
   await extend('after');
-  return { visits: buildVisits(parts), documentsRead: parts.length };
+  return parts;
 }
 
 /** The site's first bucket with data (for `all`), or undefined. */
