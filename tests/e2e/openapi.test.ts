@@ -47,6 +47,7 @@ describe('docs/openapi.yaml', () => {
       'PATCH /sites/{site_id}': ['200', '400', '401', '404', '409', '413', '415', '500', '503'],
       'DELETE /sites/{site_id}': ['202', '400', '401', '404', '500', '503'],
       'GET /stats': ['200', '400', '401', '403', '404', '500', '503'],
+      'POST /api/v2/query': ['200', '400', '401', '403', '404', '413', '415', '429', '500', '503'],
       'GET /health': ['200', '503'],
       'GET /health/live': ['200'],
       'GET /health/ready': ['200', '503'],
@@ -82,7 +83,7 @@ describe('docs/openapi.yaml', () => {
     expect(event.properties.site_id).toEqual({ $ref: '#/components/schemas/SiteId' });
     expect(schemas.SiteId).toMatchObject({ pattern: '^[A-Za-z0-9._-]{1,64}$', maxLength: 64 });
     expect(schemas.EventId).toMatchObject({ pattern: '^[A-Za-z0-9_-]{1,64}$', maxLength: 64 });
-    expect(event.properties.event_type).toMatchObject({ pattern: '^[A-Za-z0-9._:-]{1,64}$' });
+    expect(event.properties.event_type).toMatchObject({ pattern: '^[^\\p{Cc}\\p{Cs}]{1,120}$' });
     expect(event.properties.path).toMatchObject({ maxLength: 2048, pattern: '^/' });
     expect(event.properties.user_id).toMatchObject({ minLength: 1, maxLength: 256 });
     expect(event.properties.referrer).toMatchObject({ maxLength: 2048 });

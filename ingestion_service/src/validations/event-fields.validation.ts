@@ -17,7 +17,11 @@ export const EVENT_LIMITS = Object.freeze({
   futureToleranceMs: 5 * 60 * 1000,
 });
 
-export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+/**
+ * 1–120 characters (code points) of printable Unicode: no control characters, no unpaired surrogates
+ * (contract Part 2; Segment's event names such as `Order Completed` fit).
+ */
+export const EVENT_TYPE_PATTERN = /^[^\p{Cc}\p{Cs}]{1,120}$/u;
 
 /** Accepted spellings that are stored as another event type. */
 export const EVENT_TYPE_ALIASES: Readonly<Record<string, string>> = Object.freeze({ pageview: PAGE_VIEW });
@@ -36,7 +40,7 @@ export function statisticPath(path: string): string {
 // (`.messages()`): see common's siteIdRule.
 export const eventTypeRule = Joi.string()
   .pattern(EVENT_TYPE_PATTERN)
-  .rule({ message: '{#label} must be 1-64 of A-Z a-z 0-9 . _ : -' });
+  .rule({ message: '{#label} must be 1-120 printable characters (no control characters)' });
 export const eventIdRule = Joi.string()
   .pattern(EVENT_ID_PATTERN)
   .rule({ message: '{#label} must be 1-64 of A-Z a-z 0-9 _ -' });
