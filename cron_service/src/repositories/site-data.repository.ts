@@ -5,6 +5,7 @@ import {
   getRollupModel,
   getSiteDomainModel,
   getSiteModel,
+  getVisitPartModel,
   getWriteManifestModel,
   MONGO_OPERATION_TIMEOUT_MS,
   type WriteManifestDocument,
@@ -22,7 +23,10 @@ export interface SiteDataRepository {
   findDeletedSites(limit: number): Promise<DeletedSite[]>;
   /** Deletes at most `limit` raw events of the site; the number deleted. */
   deleteEventBatch(siteId: string, limit: number): Promise<number>;
-  /** Deletes at most `limit` rollup documents (view counters and user set elements) of the site. */
+  /**
+   * Deletes at most `limit` pre-aggregated documents of the site: rollups (view counters and user set
+   * elements), then visit parts.
+   */
   deleteRollupBatch(siteId: string, limit: number): Promise<number>;
   /**
    * At most `limit` write manifests that mention the site, in `_id` order after `afterId`. A manifest may
@@ -48,6 +52,9 @@ export function createSiteDataRepository(connection: mongoose.Connection): SiteD
   const manifests = getWriteManifestModel(connection)
     .collection as unknown as mongoose.mongo.Collection<WriteManifestDocument>;
   const domains = getSiteDomainModel(connection).collection;
+  const visitParts = getVisitPartModel(connection).collection as unknown as mongoose.mongo.Collection<{
+    _id: unknown;
+  }>;
   const options = { maxTimeMS: MONGO_OPERATION_TIMEOUT_MS };
 
   /** Finds a batch of ids by site, then deletes exactly those (still of that site): one bounded statement. */
@@ -77,11 +84,21 @@ export function createSiteDataRepository(connection: mongoose.Connection): SiteD
     },
     deleteEventBatch: (siteId, limit) =>
       deleteBatch(events as unknown as mongoose.mongo.Collection<{ _id: unknown }>, siteId, limit),
-    deleteRollupBatch: (siteId, limit) =>
-      deleteBatch(rollups as unknown as mongoose.mongo.Collection<{ _id: unknown }>, siteId, limit),
+    async deleteRollupBatch(siteId, limit) {
+      const rollupsDeleted = await deleteBatch(
+        rollups as unknown as mongoose.mongo.Collection<{ _id: unknown }>,
+        siteId,
+        limit,
+      );
+      return rollupsDeleted > 0 ? rollupsDeleted : deleteBatch(visitParts, siteId, limit);
+    },
     async findManifestsMentioning(siteId, afterId, limit) {
       const mentions = {
-        $or: [{ views: { $elemMatch: { site_id: siteId } } }, { users: { $elemMatch: { site_id: siteId } } }],
+        $or: [
+          { views: { $elemMatch: { site_id: siteId } } },
+          { users: { $elemMatch: { site_id: siteId } } },
+          { visits: { $elemMatch: { site_id: siteId } } },
+        ],
       };
       const filter = afterId === undefined ? mentions : { ...mentions, _id: { $gt: afterId } };
       return boundedMongo(manifests.find(filter, options).sort({ _id: 1 }).limit(limit).toArray());

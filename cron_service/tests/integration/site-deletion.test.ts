@@ -2,6 +2,7 @@ import { Queue } from 'bullmq';
 import {
   getRawEventModel,
   getRollupModel,
+  getVisitPartModel,
   getSiteDomainModel,
   getSiteModel,
   getWriteManifestModel,
@@ -69,8 +70,12 @@ describe('DELETE /sites/:site_id, then the site-deletion job', () => {
     return {
       events: await getRawEventModel(mongo()).countDocuments({ site_id: siteId }),
       rollups: await getRollupModel(mongo()).countDocuments({ site_id: siteId }),
+      visitParts: await getVisitPartModel(mongo()).countDocuments({ site_id: siteId }),
       manifests: manifests.filter(
-        (m) => m.views.some((v) => v.site_id === siteId) || m.users.some((u) => u.site_id === siteId),
+        (m) =>
+          m.views.some((v) => v.site_id === siteId) ||
+          m.users.some((u) => u.site_id === siteId) ||
+          (m.visits ?? []).some((v) => v.site_id === siteId),
       ).length,
       sites: await getSiteModel(mongo()).countDocuments({ site_id: siteId }),
       domains: await getSiteDomainModel(mongo()).countDocuments({ site_id: siteId }),
@@ -87,6 +92,7 @@ describe('DELETE /sites/:site_id, then the site-deletion job', () => {
     const doomedBefore = await dataOf('doomed');
     expect(doomedBefore).toMatchObject({ events: 24, sites: 1, domains: 1 });
     expect(doomedBefore.rollups).toBeGreaterThan(0);
+    expect(doomedBefore.visitParts).toBeGreaterThan(0);
     expect(doomedBefore.manifests).toBeGreaterThan(0);
     expect(keptBefore).toMatchObject({ events: 16, sites: 1, domains: 1 });
     const keptStats = await system.report
