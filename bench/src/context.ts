@@ -35,6 +35,8 @@ export const FULL = {
   /** Sent at once to a running processor: `batches` requests of `batchSize` events. */
   drain: { batches: 16 },
   stats: { baseEvents: 100, factor: 5, durationMs: 5000, connections: 2 },
+  /** POST /api/v2/query: timed requests per breakdown and site, after untimed ones (one at a time). */
+  query: { warmupRuns: 3, runs: 25 },
   /** `durationMs` of re-delivered background events at `rate` per second, then `newEventsMs` of new ones. */
   freshness: { rate: 200, durationMs: 10_000, newEventsMs: 2000 },
 };
@@ -48,6 +50,7 @@ export const QUICK: Settings = {
   naiveWorker: { warmupEvents: 50, events: 150 },
   processor: { ...FULL.processor, warmupEvents: 50, singles: 100, resentBatches: 30 },
   stats: { ...FULL.stats, baseEvents: 60, durationMs: 1000 },
+  query: { warmupRuns: 2, runs: 7 },
   freshness: { ...FULL.freshness, durationMs: 2500, newEventsMs: 1000 },
 };
 

@@ -14,6 +14,7 @@ import { runIngestion } from './stages/ingestion';
 import { runLimits } from './stages/limits';
 import { runNaive } from './stages/naive';
 import { runProcessor } from './stages/processor';
+import { runQuery } from './stages/query';
 import { runStats } from './stages/stats';
 
 /**
@@ -29,6 +30,7 @@ const STAGES = {
   processor: runProcessor,
   drain: runDrain,
   stats: runStats,
+  query: runQuery,
   freshness: runFreshness,
 };
 const argv = process.argv.slice(2);
@@ -178,7 +180,7 @@ async function main(): Promise<void> {
   console.log(
     `\nanalytics bench${quick ? ' (--quick)' : ''}: ${machine}, ${nodes}, MongoDB: ${results[0]!.mongo}; ${seconds} s\n`,
   );
-  console.log(renderTable(results));
+  console.log(renderTable(results, argument('--only') !== undefined));
   const loads = results.map(
     (r) =>
       `Node ${r.node}: ${r.loadAverage.start.map((v) => v.toFixed(1)).join(' ')} → ${r.loadAverage.end.map((v) => v.toFixed(1)).join(' ')}`,

@@ -2,6 +2,20 @@ import type { WorkerDelta } from './backlog';
 import type { HttpFigures } from './context';
 import type { LatencySummary } from './load';
 
+/** One site's answer to one POST /api/v2/query breakdown, and its timings (stages/query.ts). */
+export interface QueryVolume {
+  /** `meta.documents_read` of the answer: visit parts read. */
+  docsRead: number;
+  /** Result rows, and the pageviews summed over them (5× in the second site), as checks on the data. */
+  rows: number;
+  pageviews: number;
+  /** From `fetch` to the whole body, one request at a time (ms). */
+  latency: LatencySummary;
+  /** CPU of the reporting service and of the MongoDB test engine per query (ms). */
+  cpuMsPerQuery: number;
+  engineCpuMsPerQuery: number;
+}
+
 export interface StatsVolume {
   events: number;
   /** Rollup documents matched by the /stats pipeline's $match. */
@@ -39,6 +53,14 @@ export interface RunResult {
     engineCpuSeconds: number;
   };
   stats?: { base?: StatsVolume; fivefold?: StatsVolume };
+  /** POST /api/v2/query, 30 days, per breakdown (`visit:source`, `event:page`, `time:day`): V and 5V. */
+  query?: {
+    documentsPerSite: number;
+    /** Both sites' insertMany, ms. */
+    insertMs: number;
+    range: [string, string];
+    breakdowns: Record<string, { base: QueryVolume; fivefold: QueryVolume }>;
+  };
   /** Probes timed from their 202 until /stats counts them; new events only: FIFO estimate (docs). */
   freshness?: {
     rate: number;

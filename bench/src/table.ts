@@ -1,6 +1,7 @@
 import type { HttpFigures } from './context';
-import type { RunResult } from './results';
+import type { QueryVolume, RunResult } from './results';
 import type { WorkerDelta } from './backlog';
+import { QUERY_BREAKDOWNS, type QueryBreakdown } from './stages/query';
 
 /** One line of the report: a figure per Node version, and optionally a target checked on each. */
 interface Row {
@@ -42,6 +43,13 @@ function perEvent(figures: HttpFigures | undefined): number | undefined {
 function eventsPerWrite(delta: WorkerDelta | undefined): number | undefined {
   return ratio(delta?.events, delta?.commandsByName.findAndModify);
 }
+
+/** The reporting service's and the test engine's CPU per query (ms). */
+function cpuPerQuery(volume: QueryVolume | undefined): number | undefined {
+  return volume && volume.cpuMsPerQuery + volume.engineCpuMsPerQuery;
+}
+
+const QUERY_DIMENSIONS = Object.keys(QUERY_BREAKDOWNS) as QueryBreakdown[];
 
 const LINES: Line[] = [
   { section: 'Limits (one process; closed loop)' },
@@ -186,6 +194,49 @@ const LINES: Line[] = [
     atMost(1.5),
   ),
   row('latency p99 ms, 5×', (r) => r.stats?.fivefold?.http.latency.p99, 2),
+  {
+    section: 'Project: POST /api/v2/query, 30 days, V and 5V (same visitors, values, buckets; 5× the events)',
+  },
+  row('visit parts per site', (r) => r.query?.documentsPerSite),
+  row(
+    'pageviews, 5V ÷ V (time:day rows summed)',
+    (r) =>
+      ratio(
+        r.query?.breakdowns['time:day']?.fivefold.pageviews,
+        r.query?.breakdowns['time:day']?.base.pageviews,
+      ),
+    2,
+    { target: '= 5', check: (v) => v === 5 },
+  ),
+  ...QUERY_DIMENSIONS.flatMap((dimension) => {
+    const at = (r: RunResult) => r.query?.breakdowns[dimension];
+    return [
+      row(`${dimension}: documents read, V`, (r) => at(r)?.base.docsRead),
+      row(`${dimension}: documents read, 5V`, (r) => at(r)?.fivefold.docsRead),
+      row(
+        `${dimension}: documents read, 5V ÷ V`,
+        (r) => ratio(at(r)?.fivefold.docsRead, at(r)?.base.docsRead),
+        2,
+        {
+          target: '= 1',
+          check: (v) => v === 1,
+        },
+      ),
+      row(`${dimension}: latency median ms, V`, (r) => at(r)?.base.latency.p50, 1),
+      row(`${dimension}: latency median ms, 5V`, (r) => at(r)?.fivefold.latency.p50, 1),
+      row(
+        `${dimension}: latency median, 5V ÷ V`,
+        (r) => ratio(at(r)?.fivefold.latency.p50, at(r)?.base.latency.p50),
+        2,
+        atMost(1.5),
+      ),
+      row(
+        `${dimension}: CPU ms / query (reporting + engine), 5V ÷ V`,
+        (r) => ratio(cpuPerQuery(at(r)?.fivefold), cpuPerQuery(at(r)?.base)),
+        2,
+      ),
+    ];
+  }),
   { section: 'Memory: highest RSS under load (MB)' },
   ...SERVICES.map((name) => row(`${name} RSS MB`, (r) => ratio(r.rss[name], MB), 0, atMost(150))),
   ...SERVICES.map((name) => row(`${name} RSS MB, idle after start`, (r) => ratio(r.rssIdle[name], MB))),
@@ -201,8 +252,26 @@ function format(value: number | undefined, digits = 0): string {
 
 const major = (r: RunResult): string => r.node.replace(/^v/, '').split('.')[0]!;
 
-/** The one Markdown table: figures per Node version, the later ÷ the first, targets and whether each is met. */
-export function renderTable(results: RunResult[]): string {
+/** The rows with a figure in some result, under their sections (for a run of a few stages, `--only`). */
+function measuredLines(results: RunResult[]): Line[] {
+  const kept: Line[] = [];
+  let section: Line | undefined;
+  for (const line of LINES) {
+    if ('section' in line) section = line;
+    else if (results.some((r) => line.value(r) !== undefined)) {
+      if (section) kept.push(section);
+      section = undefined;
+      kept.push(line);
+    }
+  }
+  return kept;
+}
+
+/**
+ * The one Markdown table: figures per Node version, the later ÷ the first, targets and whether each is
+ * met. `measuredOnly` leaves out the rows with no figure (the stages that were not run).
+ */
+export function renderTable(results: RunResult[], measuredOnly = false): string {
   const two = results.length === 2;
   const header = [
     'figure',
@@ -211,7 +280,7 @@ export function renderTable(results: RunResult[]): string {
     'target',
     `met (${results.map(major).join('/')})`,
   ];
-  const rows = LINES.map((line) => {
+  const rows = (measuredOnly ? measuredLines(results) : LINES).map((line) => {
     if ('section' in line) return [`**${line.section}**`, ...header.slice(1).map(() => '')];
     const values = results.map((r) => line.value(r));
     const met = results.map((r, i) => {
