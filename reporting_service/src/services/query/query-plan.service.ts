@@ -37,8 +37,19 @@ export function windowOf(
   const startMs = range.start.toMillis();
   const endMs = range.end.toMillis();
   if (!granularity) return { range, startMs, endMs, labels: [], labelOf: () => '' };
-  const labelOf = (ms: number) =>
-    labelOfStart(bucketStart(DateTime.fromMillis(ms, { zone }), granularity, range.start), granularity);
+  // Parts share few buckets: one label per 15-minute bucket is computed once.
+  const known = new Map<number, string>();
+  const labelOf = (ms: number) => {
+    let label = known.get(ms);
+    if (label === undefined) {
+      label = labelOfStart(
+        bucketStart(DateTime.fromMillis(ms, { zone }), granularity, range.start),
+        granularity,
+      );
+      known.set(ms, label);
+    }
+    return label;
+  };
   const labels: string[] = [];
   let at = bucketStart(range.start, granularity, range.start);
   while (at.toMillis() < endMs) {
