@@ -11,6 +11,7 @@ import { waitForDrain } from '../support/recount';
 import { configureSite, query } from '../support/query-client';
 import { truthAnswer, type TruthEvent, type TruthFilter } from '../support/query-ground-truth';
 import { startSystem, type TestSystem } from '../support/system';
+import { createRetentionJob } from '../../cron_service/src/jobs/retention.job';
 
 const UAS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
@@ -52,7 +53,7 @@ const random = rng(SEED);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 
 let system: TestSystem;
-const sites: { site: TestSite; zone: string; firstMs: number; lastMs: number }[] = [];
+const sites: { site: TestSite; zone: string; firstMs: number; lastMs: number; sent: Sent[] }[] = [];
 const NOW = Date.now();
 const DAY = 24 * HOUR;
 /** The New York DST change of 2026 (01:00–02:00 happens twice): 2026-11-01 05:00 UTC. */
@@ -125,7 +126,7 @@ beforeAll(async () => {
     const site = await system.newSite();
     await configureSite(system, site, { timezone: zone, domains: ['shop.example'] });
     const { events, firstMs, lastMs } = workload(site, zone, 450);
-    sites.push({ site, zone, firstMs, lastMs });
+    sites.push({ site, zone, firstMs, lastMs, sent: events });
     all.push(...events);
   }
   // 1,800 events at once, minus the 10 % held back to arrive late; then those and 10 % resent.
@@ -191,7 +192,38 @@ function randomQuery() {
 }
 
 describe('POST /api/v2/query against a ground truth', () => {
-  it('when the workload is asked 40 random questions per site, then every row of every answer is exact', async () => {
+  it('when the stored visitors are compared with what was sent, then one IP and user agent is one visitor per day of the site calendar, and a user_id one visitor', async () => {
+    for (const { site, zone, sent } of sites) {
+      const stored = new Map((await truthEvents(site)).map((e) => [e.event_id, e.visitor]));
+      const localDay = (iso: string) =>
+        new Intl.DateTimeFormat('en-CA', {
+          timeZone: zone,
+          year: 'numeric',
+          month: '2-digit',
+          day: '2-digit',
+        }).format(Date.parse(iso));
+      const expectedKey = (body: Record<string, unknown>) => {
+        const context = body.context as { ip: string; user_agent: string };
+        return body.user_id
+          ? `user ${String(body.user_id)}`
+          : `${context.ip} ${context.user_agent} ${localDay(body.timestamp as string)}`;
+      };
+      // The same expected person always has the same stored visitor, and two people never share one.
+      const visitorOf = new Map<string, string>();
+      const personOf = new Map<string, string>();
+      for (const { body } of sent) {
+        const visitor = stored.get(body.event_id as string)!;
+        const person = expectedKey(body);
+        expect([person, visitorOf.get(person) ?? visitor]).toEqual([person, visitor]);
+        expect([visitor, personOf.get(visitor) ?? person]).toEqual([visitor, person]);
+        visitorOf.set(person, visitor);
+        personOf.set(visitor, person);
+      }
+      expect(visitorOf.size).toBeGreaterThan(20);
+    }
+  });
+
+  it('when the workload is asked 40 random questions per site, over random ranges, some with comparisons, then every row of every answer is exact', async () => {
     for (const { site, zone, firstMs, lastMs } of sites) {
       const events = await truthEvents(site);
       expect(events.length).toBeGreaterThan(400);
@@ -202,29 +234,47 @@ describe('POST /api/v2/query against a ground truth', () => {
           month: '2-digit',
           day: '2-digit',
         }).format(ms);
-      const range = [day(firstMs), day(lastMs)];
-      const first = await query(system.report, site, { metrics: ['visitors'], date_range: range });
-      const [startIso, endIso] = first.query.date_range;
       for (let i = 0; i < 40; i += 1) {
         const q = randomQuery();
+        // A random sub-range of whole days of the workload, or the whole of it.
+        const from = firstMs + Math.floor(random() * (lastMs - firstMs));
+        const range =
+          random() < 0.3 ? [day(firstMs), day(lastMs)] : [day(from), day(from + random() * (lastMs - from))];
+        const compare = random() < 0.3;
         const answer = await query(system.report, site, {
           ...q,
           date_range: range,
-          include: { total_rows: true },
+          include: { total_rows: true, ...(compare && { comparisons: { mode: 'previous_period' } }) },
         });
-        const truth = truthAnswer(events, {
-          ...q,
-          startMs: Date.parse(startIso),
-          endMs: Date.parse(endIso),
-          zone,
-        });
+        const [start, end] = answer.query.date_range.map(Date.parse) as [number, number];
+        const truth = truthAnswer(events, { ...q, startMs: start, endMs: end, zone });
         const got = new Map(answer.results.map((r) => [JSON.stringify(r.dimensions), r.metrics]));
-        const context = `seed ${SEED}, ${zone}, query ${JSON.stringify(q)}`;
+        const context = `seed ${SEED}, ${zone}, ${range.join('..')}, query ${JSON.stringify(q)}`;
         expect({ context, rows: Object.fromEntries(got) }).toEqual({
           context,
           rows: Object.fromEntries(truth),
         });
         expect(answer.meta.total_rows).toBe(truth.size);
+        if (!compare || q.dimensions.includes('time:day')) continue;
+        // The previous period: as many days just before (whole days in the zone).
+        const days = Math.round((end - start) / DAY);
+        const previousStart = Date.parse(
+          (
+            await query(system.report, site, {
+              metrics: ['visitors'],
+              date_range: [day(start - days * DAY + DAY / 2), day(start - DAY / 2)],
+            })
+          ).query.date_range[0],
+        );
+        const before = truthAnswer(events, { ...q, startMs: previousStart, endMs: start, zone });
+        for (const row of answer.results) {
+          const old = before.get(JSON.stringify(row.dimensions)) ?? q.metrics.map(() => 0);
+          expect({ context, row: row.dimensions, before: row.comparison!.metrics }).toEqual({
+            context,
+            row: row.dimensions,
+            before: old,
+          });
+        }
       }
     }
   }, 120_000);
@@ -306,5 +356,47 @@ describe('POST /api/v2/query against a ground truth', () => {
         ),
       );
     }
+  });
+
+  it('when retention removes the raw events of New York’s weeks, then every answer about them stays the same', async () => {
+    const ny = sites.find((s) => s.zone === 'America/New_York')!;
+    const questions = [
+      {
+        metrics: ['visitors', 'visits', 'pageviews', 'bounce_rate', 'visit_duration'],
+        date_range: ['2026-10-31', '2026-11-02'],
+      },
+      {
+        metrics: ['visitors', 'pageviews'],
+        date_range: ['2026-11-01', '2026-11-01'],
+        dimensions: ['time:hour'],
+      },
+      {
+        metrics: ['visitors', 'visits'],
+        date_range: ['2026-10-30', '2026-11-03'],
+        dimensions: ['visit:entry_page', 'visit:device'],
+      },
+      {
+        metrics: ['visitors', 'events'],
+        date_range: ['2026-10-30', '2026-11-03'],
+        dimensions: ['event:props:plan'],
+      },
+    ];
+    const before = [];
+    for (const q of questions) before.push(await query(system.report, ny.site, q));
+    const raw = getRawEventModel(system.ingestion.mongo);
+    expect(await raw.countDocuments({ site_id: ny.site.siteId })).toBeGreaterThan(400);
+    // The real retention job, keeping 10 days: New York's events are five weeks old.
+    const job = createRetentionJob({
+      mongo: system.ingestion.mongo,
+      config: {
+        retention: { days: 10, intervalMs: 60_000, batchSize: 500, batchPauseMs: 0 },
+        jobHistoryDays: 30,
+      },
+      now: () => new Date(),
+    });
+    await job.run({ signal: new AbortController().signal, progress: { removed: 0, batches: 0 } } as never);
+    expect(await raw.countDocuments({ site_id: ny.site.siteId })).toBe(0);
+    for (const [i, q] of questions.entries())
+      expect(await query(system.report, ny.site, q)).toEqual(before[i]);
   });
 });
