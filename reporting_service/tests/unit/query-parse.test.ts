@@ -34,6 +34,12 @@ describe('query validation and parsing: the 400s name the field in the body', ()
     [{ date_range: 'yesterday' }, 'date_range'],
     [{ dimensions: ['visit:colour'] }, 'dimensions[0]'],
     [{ pagination: { limit: 0 } }, 'pagination.limit'],
+    [{ pagination: { offset: -1 } }, 'pagination.offset'],
+    [{ include: { comparisons: { mode: 'last_week' } } }, 'include.comparisons.mode'],
+    [{ order_by: [['visitors', 'up']] }, 'order_by[0][1]'],
+    [{ site_id: 'a b' }, 'site_id'],
+    [{ dimensions: ['event:page', 'event:page'] }, 'dimensions[1]'],
+    [{ metrics: ['visitors', 'visitors'] }, 'metrics[1]'],
   ])('when the body has %j, then the field is %s (schema)', (extra, field) => {
     expect(fieldOf(() => body(extra))).toBe(field);
   });
@@ -42,6 +48,9 @@ describe('query validation and parsing: the 400s name the field in the body', ()
     [{ filters: [['is', 'visit:colour', ['x']]] }, 'filters[0][1]'],
     [{ filters: [['matches', 'event:page', ['x']]] }, 'filters[0][0]'],
     [{ filters: [['is', 'event:page', []]] }, 'filters[0][2]'],
+    [{ filters: [['is', 'event:page', ['/a', '']]] }, 'filters[0][2][1]'],
+    [{ filters: [['is', 'time:day', ['2026-01-01']]] }, 'filters[0][1]'],
+    [{ filters: [['not', ['is', 'event:page', ['/a']], 'extra']] }, 'filters[0]'],
     [
       {
         filters: [
