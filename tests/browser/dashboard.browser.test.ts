@@ -224,6 +224,7 @@ describe('the dashboard in Chromium', () => {
       await page.getByLabel('Date range').selectOption('7d');
       await page.waitForFunction(() => document.querySelector('#chart-table tbody')?.children.length === 7);
       await loaded(page);
+      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
       await page.screenshot({ path: path.join(REPO_ROOT, 'docs', 'dashboard.png'), fullPage: true });
     }
     expect(await cspViolations(page)).toEqual([]);
@@ -272,6 +273,7 @@ describe('the dashboard in Chromium', () => {
     expect(widths.chart).toBeLessThanOrEqual(360);
     expect(await page.locator('#list-os tbody tr').count()).toBeGreaterThan(0);
     if (process.env.DASHBOARD_SCREENSHOTS === '1') {
+      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
       await page.screenshot({ path: path.join(REPO_ROOT, 'docs', 'dashboard-mobile.png'), fullPage: true });
     }
     expect(problems).toEqual([]);

@@ -4,6 +4,8 @@ import uPlot from 'uplot';
 export interface Series {
   /** Axis labels, one per bucket, already formatted. */
   labels: string[];
+  /** What a bucket is (Hour, Day, Month), for the legend. */
+  bucket: string;
   visitors: number[];
   pageviews: number[];
 }
@@ -40,7 +42,7 @@ export class Chart {
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false } },
       series: [
-        { label: 'Bucket', value: (_u, v) => (v === null ? '–' : (labels[v] ?? '')) },
+        { label: series.bucket, value: (_u, v) => (v === null ? '–' : (labels[v] ?? '')) },
         { label: 'Visitors', stroke: '#1d4ed8', fill: 'rgba(29, 78, 216, 0.12)', width: 2 },
         { label: 'Page views', stroke: '#11703a', width: 2, dash: [6, 4] },
       ],

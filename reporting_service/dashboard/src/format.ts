@@ -43,7 +43,7 @@ export interface ChangeText {
 /** The API's `change`: percent, one decimal, null when the old value was 0; for bounce rate, points. */
 export function formatChange(metric: MetricName, change: number | null | undefined): ChangeText {
   if (change === null || change === undefined) {
-    return { text: 'new: none before', spoken: 'nothing in the previous period', tone: 'neutral' };
+    return { text: '– was 0 before', spoken: 'it was zero in the previous period', tone: 'neutral' };
   }
   const unit = metric === 'bounce_rate' ? ' pts' : '%';
   const spokenUnit = metric === 'bounce_rate' ? ' points' : ' percent';

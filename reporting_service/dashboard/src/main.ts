@@ -144,8 +144,9 @@ function showSignIn(message = ''): void {
   ui.signIn.hidden = false;
   ui.signInError.textContent = message;
   ui.siteId.value = readStore(STORE_SITE) ?? ui.siteId.value;
-  ui.readKey.value = '';
-  (ui.siteId.value ? ui.readKey : ui.siteId).focus();
+  // A key still stored (reporting did not answer) is offered again: one press of the button retries.
+  ui.readKey.value = readStore(STORE_KEY) ?? '';
+  (!ui.siteId.value ? ui.siteId : !ui.readKey.value ? ui.readKey : ui.signInButton).focus();
 }
 
 async function openSite(candidate: Credentials, fromForm: boolean): Promise<void> {
@@ -287,7 +288,8 @@ function renderSeries(answer: QueryAnswer, granularity: Granularity): void {
   const visitors = labels.map((l) => byLabel.get(l)?.[0] ?? 0);
   const pageviews = labels.map((l) => byLabel.get(l)?.[1] ?? 0);
   const shown = labels.map((l) => formatTimeLabel(l, granularity));
-  chart.show({ labels: shown, visitors, pageviews });
+  const bucket = granularity === 'hour' ? 'Hour' : granularity === 'day' ? 'Day' : 'Month';
+  chart.show({ labels: shown, bucket, visitors, pageviews });
 
   const head = el(
     'thead',
@@ -295,7 +297,7 @@ function renderSeries(answer: QueryAnswer, granularity: Granularity): void {
     el(
       'tr',
       {},
-      el('th', { text: granularity === 'hour' ? 'Hour' : granularity === 'day' ? 'Day' : 'Month' }),
+      el('th', { text: bucket }),
       el('th', { className: 'num', text: 'Visitors' }),
       el('th', { className: 'num', text: 'Page views' }),
     ),
