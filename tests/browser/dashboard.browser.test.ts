@@ -325,6 +325,39 @@ describe('the dashboard in Chromium', () => {
     await context.close();
   });
 
+  it('when each shortcut of the contract is picked, then the totals and the chart buckets equal the query API', async () => {
+    const { context, page, problems } = await open();
+    await signIn(page, site.siteId, site.readKey);
+    await loaded(page);
+    const shortcuts = await page.$$eval('#range option', (options) =>
+      options.map((o) => (o as HTMLOptionElement).value),
+    );
+    expect(shortcuts).toEqual(['day', '7d', '28d', '30d', 'month', '6mo', '12mo', 'year']);
+    const bucket: Record<string, string> = { day: 'time:hour', '6mo': 'time:month', '12mo': 'time:month' };
+    bucket.year = 'time:month';
+    for (const range of shortcuts) {
+      const series = await query(system.report, site, {
+        metrics: ['visitors'],
+        date_range: range,
+        dimensions: [bucket[range] ?? 'time:day'],
+        include: { time_labels: true },
+      });
+      const labels = series.meta.time_labels!.length;
+      await page.getByLabel('Date range').selectOption(range);
+      await page.waitForFunction(
+        (count) => document.querySelector('#chart-table tbody')?.children.length === count,
+        labels,
+      );
+      await loaded(page);
+      const api = await totalsFromApi(range);
+      const shown = await headline(page);
+      expect([range, ...HEADLINE.map((m) => shown[m])]).toEqual([range, ...api.metrics]);
+    }
+    expect(problems).toEqual([]);
+    expect(await cspViolations(page)).toEqual([]);
+    await context.close();
+  });
+
   it('when an asset is asked again with its ETag, then it answers 304; the page names no other host', async () => {
     for (const url of ['/', '/assets/dashboard.js', '/assets/dashboard.css']) {
       const first = await system.report.get(url);
