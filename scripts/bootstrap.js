@@ -4,7 +4,7 @@
  * 1. Node.js 20 or later, else one line saying so.
  * 2. What npm cannot install (the test suite's `redis-server`), else one line saying what to install and how.
  * 3. `npm ci` when node_modules/ is missing or does not match package-lock.json (says why).
- * 4. `tsc -b` and the tracker's esbuild bundle, always: both are fast when nothing changed.
+ * 4. `tsc -b` and the esbuild bundles (the tracker, the dashboard), always: both are fast when nothing changed.
  *
  * Plain Node built-ins only: it runs before node_modules/ exists. Used two ways:
  *   require('./bootstrap').prepare('start')           scripts/start.js, before anything else
@@ -138,10 +138,16 @@ function install() {
 }
 
 function build() {
-  say('• building: tsc -b (incremental, only what changed since the last build), then the browser tracker');
+  say(
+    '• building: tsc -b (incremental, only what changed since the last build), then the browser tracker and the dashboard',
+  );
   const started = Date.now();
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  for (const args of [[tsc, '-b'], [path.join(ROOT, 'tracker', 'build.mjs')]]) {
+  const bundles = [
+    path.join(ROOT, 'tracker', 'build.mjs'),
+    path.join(ROOT, 'reporting_service', 'dashboard', 'build.mjs'),
+  ];
+  for (const args of [[tsc, '-b'], ...bundles.map((bundle) => [bundle])]) {
     const result = spawnSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
     if (result.error || result.status !== 0) {
       throw new BootstrapError('the build failed (the errors are above); fix them and run it again.');

@@ -199,7 +199,9 @@ function printSummary(site, admin) {
   say('All four services are up (pm2):');
   say('  ingestion  http://localhost:3000   POST /event, POST /events');
   say('  processor  http://localhost:3001   /health (queue depth)');
-  say('  reporting  http://localhost:4000   GET /stats, POST /sites');
+  say(
+    '  reporting  http://localhost:4000   the dashboard (GET /), POST /api/v2/query, GET /stats, POST /sites',
+  );
   say('  cron       http://localhost:3002   /health (retention and heartbeat runs)');
   say('');
   say(`Admin key: ${admin.key} (${admin.from})`);
@@ -215,6 +217,8 @@ function printSummary(site, admin) {
   say(
     `  curl -s -H 'Authorization: Bearer ${site.read_key}' 'http://localhost:4000/stats?site_id=${site.site_id}'`,
   );
+  say('');
+  say(`Open the dashboard: http://localhost:4000/ (site id ${site.site_id} and the read key above)`);
   say('');
   say('Create another site:');
   say(`  curl -s -X POST http://localhost:4000/sites -H 'Authorization: Bearer ${admin.key}' \\`);

@@ -25,6 +25,7 @@ import { createQueryController } from './controllers/query.controller';
 import { queryRateLimit } from './middlewares/query-rate-limit.middleware';
 import { createQueryRouter } from './routes/query.route';
 import { createQueryService } from './services/query.service';
+import { createDashboardRouter } from './routes/dashboard.route';
 
 export interface ReportingDeps {
   config: Readonly<ReportingConfig>;
@@ -44,6 +45,7 @@ export function createApp(deps: ReportingDeps): Express {
   app.use(requestContext());
   app.use(helmet());
 
+  app.use(createDashboardRouter());
   app.use(healthRoutes({ mongodb: () => pingMongo(deps.mongo) }));
   const sites = createSiteRepository(deps.mongo);
   const domains = createSiteDomainRepository(deps.mongo);

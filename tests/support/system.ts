@@ -33,6 +33,8 @@ export interface TestSystem {
   report: TestAgent;
   /** Where ingestion listens, for clients other than supertest (a browser). */
   ingestUrl: string;
+  /** Where reporting listens, for a browser (the dashboard). */
+  reportUrl: string;
   /** A queue handle for inspecting or adding jobs directly. */
   queue: Queue;
   newSite(): Promise<TestSite>;
@@ -76,6 +78,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     ingest: supertest(ingestServer.server),
     ingestUrl: `http://127.0.0.1:${(ingestServer.server.address() as AddressInfo).port}`,
     report: supertest(reportServer.server),
+    reportUrl: `http://127.0.0.1:${(reportServer.server.address() as AddressInfo).port}`,
     queue,
     async newSite() {
       const site = await insertTestSite(ingestion.mongo);
