@@ -11,7 +11,6 @@ import { segmentEventId } from '../../ingestion_service/src/mappings/segment.map
  * after forwarding it): what it sends must be stored as the contract maps it, each message once.
  */
 const FIREFOX = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14.7; rv:133.0) Gecko/20100101 Firefox/133.0';
-const today = () => new Date().toISOString().slice(0, 10);
 
 let system: TestSystem;
 let proxy: FlakyProxy;
@@ -68,7 +67,7 @@ describe('@segment/analytics-node against ingestion', () => {
         url: 'https://shop.example/pricing',
         referrer: 'https://www.google.com/',
       },
-      context: { campaign: { source: 'newsletter', name: 'spring' } },
+      context: { campaign: { source: 'newsletter', medium: 'email', name: 'spring' } },
     });
     analytics.identify({ userId: 'user-1', traits: { plan: 'pro' } });
     await analytics.closeAndFlush();

@@ -1,4 +1,4 @@
-import { Umami } from '@umami/node';
+import { Umami, type UmamiEventData } from '@umami/node';
 import type { TestSite } from '@analytics/testkit';
 import { setSiteDomains, statsOf, storedEvents } from '../support/foreign-clients';
 import { startSystem, type TestSystem } from '../support/system';
@@ -37,7 +37,13 @@ describe('@umami/node against ingestion', () => {
       }),
       umami.track({ url: 'https://docs.example/api', hostname: 'www.docs.example', title: 'API' }),
       umami.track({ url: '/guide', hostname: 'docs.example', id: 'persistent-user' } as never),
-      umami.track('download', { file: 'a.pdf', size: 12, nested: { x: 1 } }),
+      umami.track('download', {
+        file: 'a.pdf',
+        size: 12,
+        at: new Date('2026-01-02T03:04:05Z'),
+        // what Umami's browser script passes on as it is; not a scalar, so dropped
+        nested: { x: 1 },
+      } as unknown as UmamiEventData),
       umami.identify({ plan: 'pro' }),
     ]);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
@@ -55,7 +61,7 @@ describe('@umami/node against ingestion', () => {
       browser: 'Safari',
     });
     const download = events.find((e) => e.event_type === 'download')!;
-    expect(download.props).toEqual({ file: 'a.pdf', size: 12 });
+    expect(download.props).toEqual({ at: '2026-01-02T03:04:05.000Z', file: 'a.pdf', size: 12 });
     expect(download.path).toBeUndefined();
     // Umami's persistent id is ignored: no user id, and the anonymous visitor is the same browser's
     expect(events.every((e) => e.user_id === undefined)).toBe(true);
