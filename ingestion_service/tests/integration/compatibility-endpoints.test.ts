@@ -139,6 +139,24 @@ describe('POST /v1/* (Segment)', () => {
     expect(c).not.toBe(a);
   });
 
+  it('when a batch holds more messages than a job, then all are enqueued, in jobs of at most 500 events', async () => {
+    const before = (await h.enqueuedEvents()).length;
+    const batch = Array.from({ length: 650 }, (_, i) => ({
+      type: 'track',
+      event: 'bulk',
+      anonymousId: `a-${i % 9}`,
+      messageId: `bulk-${i}`,
+    }));
+    const res = await h.http.post('/v1/batch').set('authorization', basic(h.site.writeKey)).send({ batch });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ success: true });
+    const events = await h.enqueuedEvents();
+    expect(events.length - before).toBe(650);
+    const ids = new Set(events.map((e) => e.event_id));
+    expect(batch.every((m) => ids.has(segmentEventId(m.messageId)))).toBe(true);
+    for (const request of await h.enqueuedRequests()) expect(request.events.length).toBeLessThanOrEqual(500);
+  });
+
   it('when the body is not JSON or over 500 KB, then 400; an empty batch is fine', async () => {
     const notJson = await h.http
       .post('/v1/batch')
