@@ -18,6 +18,10 @@ import { injectFaults } from './faults';
 import { eventMetrics } from './middlewares/event-metrics.middleware';
 import type { EventQueue } from './repositories/event-queue.repository';
 import { createEventRouter } from './routes/event.route';
+import { createPlausibleController } from './controllers/plausible.controller';
+import { createSegmentController } from './controllers/segment.controller';
+import { createUmamiController } from './controllers/umami.controller';
+import { createCompatibilityRouter, KEYLESS_PATHS, SEGMENT_PATHS } from './routes/compatibility.route';
 import { createTrackerScriptController } from './controllers/tracker-script.controller';
 import { createTrackerScriptRouter } from './routes/tracker-script.route';
 import { loadTrackerScript, type TrackerScript } from './services/tracker-script.service';
@@ -71,7 +75,8 @@ export function createApp(deps: IngestionDeps): Express {
     cors({
       origin: '*',
       methods: ['POST', 'GET'],
-      allowedHeaders: ['Content-Type', 'X-API-Key', 'X-Request-Id'],
+      // Authorization: Segment's write key (Basic); x-umami-cache: Umami's script echoes a token it was given
+      allowedHeaders: ['Content-Type', 'X-API-Key', 'X-Request-Id', 'Authorization', 'X-Umami-Cache'],
       exposedHeaders: ['X-Request-Id', 'Retry-After'],
       maxAge: 86_400,
     }),
@@ -80,6 +85,7 @@ export function createApp(deps: IngestionDeps): Express {
   const limits = new RateLimits(deps.redis, {
     ipPerMinute: config.rateLimits.ipPerMinute,
     sitePerSecond: config.rateLimits.sitePerSecond,
+    keylessSitePerSecond: config.rateLimits.keylessSitePerSecond,
     redisPrefix: config.redis.prefix,
   });
   const enricher = new EventEnricher({
@@ -96,9 +102,22 @@ export function createApp(deps: IngestionDeps): Express {
   });
   app.use(healthRoutes(deps.checks));
   const faults = injectFaults(config.fault);
-  if (faults) app.post(['/event', '/events'], faults);
-  if (deps.metrics) app.use(['/event', '/events'], eventMetrics(deps.metrics));
+  const eventPaths = ['/event', '/events', ...SEGMENT_PATHS, ...KEYLESS_PATHS];
+  if (faults) app.post(eventPaths, faults);
+  if (deps.metrics) app.use(eventPaths, eventMetrics(deps.metrics));
   app.use(createEventRouter(createEventController(intake)));
+  const keyless = { intake, sites: deps.sites, dropped: deps.dropped };
+  app.use(
+    createCompatibilityRouter({
+      segment: createSegmentController({
+        intake,
+        dropped: deps.dropped,
+        maxEventAgeMs: config.events.maxAgeMs,
+      }),
+      plausible: createPlausibleController(keyless),
+      umami: createUmamiController(keyless),
+    }),
+  );
   app.use(
     createTrackerScriptRouter(createTrackerScriptController(deps.trackerScript ?? loadTrackerScript())),
   );

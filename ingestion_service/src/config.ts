@@ -29,7 +29,8 @@ export interface IngestionConfig extends BaseConfig, QueueConfig {
   redis: { url: string; prefix: string; commandTimeoutMs: number };
   /** A request not committed to Redis within this time answers 503 (the contract: within 2 s). */
   commitDeadlineMs: number;
-  rateLimits: { ipPerMinute: number; sitePerSecond: number };
+  /** keylessSitePerSecond: the smaller per-site budget of requests that come without a write key. */
+  rateLimits: { ipPerMinute: number; sitePerSecond: number; keylessSitePerSecond: number };
   /** Express `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */
   trustProxy: TrustProxySetting;
   events: { maxAgeMs: number };
@@ -51,6 +52,7 @@ interface IngestionEnv extends BaseEnv, QueueEnv {
   REDIS_COMMAND_TIMEOUT_MS: number;
   RATE_LIMIT_IP_PER_MINUTE: number;
   RATE_LIMIT_SITE_PER_SECOND: number;
+  RATE_LIMIT_KEYLESS_SITE_PER_SECOND: number;
   TRUST_PROXY: string;
   MAX_EVENT_AGE_HOURS?: number;
   EVENT_MAX_AGE_HOURS?: number;
@@ -74,6 +76,9 @@ const envSchema = Joi.object<IngestionEnv>({
     .messages({
       'alternatives.match': `{#label} must be 0 (off) or at least ${EVENT_LIMITS.batchMaxEvents}`,
     }),
+  // Events per site per second that arrive without a write key (Plausible's and Umami's endpoints): a
+  // budget of their own, so forged keyless traffic cannot use up what the site's keyed senders need.
+  RATE_LIMIT_KEYLESS_SITE_PER_SECOND: Joi.number().integer().min(0).default(200),
   TRUST_PROXY,
   // The contract's name. Cron's RETENTION_DAYS must stay above this / 24 + 1, so a resent event still
   // finds its stored copy (cron cannot see this setting: docs/cron.md). Tests raise it to reach past dates.
@@ -96,7 +101,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Inges
     ...queueConfig(e),
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX, commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS },
     commitDeadlineMs: 2 * e.REDIS_COMMAND_TIMEOUT_MS + 200,
-    rateLimits: { ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE, sitePerSecond: e.RATE_LIMIT_SITE_PER_SECOND },
+    rateLimits: {
+      ipPerMinute: e.RATE_LIMIT_IP_PER_MINUTE,
+      sitePerSecond: e.RATE_LIMIT_SITE_PER_SECOND,
+      keylessSitePerSecond: e.RATE_LIMIT_KEYLESS_SITE_PER_SECOND,
+    },
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     events: {
       maxAgeMs: (e.MAX_EVENT_AGE_HOURS ?? e.EVENT_MAX_AGE_HOURS ?? DEFAULT_MAX_EVENT_AGE_HOURS) * 3600 * 1000,

@@ -10,9 +10,10 @@ export const DESKTOP_CHROME_UA =
 
 /**
  * Headless Chromium for the browser tests. The network here is closed, so Chromium's own background
- * traffic is turned off; as root it needs --no-sandbox.
+ * traffic is turned off; as root it needs --no-sandbox. `extraArgs` add switches (for example
+ * `--host-resolver-rules`, to give the test servers real-looking host names).
  */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM_PATH}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH.`,
@@ -29,6 +30,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

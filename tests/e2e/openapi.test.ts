@@ -52,6 +52,10 @@ describe('docs/openapi.yaml', () => {
       'GET /health/live': ['200'],
       'GET /health/ready': ['200', '503'],
       'GET /js/script.js': ['200', '304'],
+      'POST /v1/batch': ['200', '400', '401', '429', '500', '503'],
+      'POST /v1/{type}': ['200', '400', '401', '429', '500', '503'],
+      'POST /api/event': ['202', '400', '401', '413', '415', '429', '500', '503'],
+      'POST /api/send': ['200', '400', '401', '403', '413', '415', '429', '500', '503'],
     };
     for (const [endpoint, statuses] of Object.entries(expected)) {
       const [method, route] = endpoint.split(' ') as [string, string];

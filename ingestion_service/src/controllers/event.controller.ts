@@ -13,7 +13,7 @@ function isBrowserRequest(req: Request): boolean {
   return req.get('origin') !== undefined;
 }
 
-function intakeRequest(req: Request, res: Response): IntakeRequest {
+export function intakeRequest(req: Request, res: Response): IntakeRequest {
   return {
     body: req.body,
     headerWriteKey: req.get('x-api-key'),

@@ -1,7 +1,10 @@
 import { counter, METRIC_NAMES, type ServiceMetrics } from '@analytics/common';
 
-/** Why an accepted request's events were not enqueued. */
-export type DropReason = 'bot';
+/**
+ * Why events of an accepted request were not enqueued (bots), or parts of them were left out: messages
+ * of another product's protocol that could not be mapped, and props beyond what an event keeps.
+ */
+export type DropReason = 'bot' | 'unmappable' | 'props_dropped';
 
 /**
  * Counts events answered as usual but counted in no statistic: in process, and in the Prometheus series

@@ -11,7 +11,12 @@ import { siteDomains, siteTimezone, type SiteSettingsView } from './site-setting
 import { trafficSourceOf, utmTagsOfPath } from './traffic-source.service';
 import { isBotAgent, userAgentTraits } from './user-agent.service';
 import type { VisitorSalts } from './visitor-salt.service';
-import { addressRateLimitKey, anonymousVisitor, calendarDate } from './visitor-id.service';
+import {
+  addressRateLimitKey,
+  anonymousVisitor,
+  anonymousVisitorOfClientId,
+  calendarDate,
+} from './visitor-id.service';
 
 /** What the HTTP request says about its sender; the IP is used here and dropped, never passed on. */
 export interface RequestIdentity {
@@ -48,6 +53,11 @@ export interface IntakeEvent {
   referrer?: string;
   path?: string;
   context?: EventContextInput;
+  /**
+   * The client's own name for an anonymous visitor (Segment's `anonymousId`): it stands in for the IP and
+   * user agent in the anonymous id. Ignored when the event has a `user_id`.
+   */
+  clientVisitorId?: string;
   event: TrackedEvent;
 }
 
@@ -124,7 +134,9 @@ export class EventEnricher {
       const visitor =
         date === undefined
           ? identifiedVisitor(input.event.user_id!)
-          : anonymousVisitor(salts.get(date)!, siteId, endUser.ip ?? '', endUser.userAgent ?? '');
+          : input.clientVisitorId !== undefined
+            ? anonymousVisitorOfClientId(salts.get(date)!, siteId, input.clientVisitorId)
+            : anonymousVisitor(salts.get(date)!, siteId, endUser.ip ?? '', endUser.userAgent ?? '');
       return withDerivedFields(input.event, referrer, { visitor, ...traits });
     });
     const addressKey = addressRateLimitKey(salts.get(rateLimitDate)!, clientAddressGroup(request.clientIp));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AppError,
+  JOB_MAX_EVENTS,
   logger,
   rejectOwnProtoKeys,
   setContextValue,
@@ -12,7 +13,7 @@ import type { CommitReceipt, GroupCommit } from './group-commit.service';
 import { canonicalEventType, statisticPath } from '../validations/event-fields.validation';
 import type { SiteKeyCache } from './site-key-cache.service';
 import type { DroppedEvents } from './dropped-events.service';
-import type { EventEnricher, RequestIdentity } from './event-enrichment.service';
+import type { EventEnricher, IntakeEvent, RequestIdentity } from './event-enrichment.service';
 import {
   batchSchema,
   singleEventSchema,
@@ -91,8 +92,36 @@ export class EventIntake {
     if (outside.length > 0) throw invalidFields(outside);
   }
 
+  /**
+   * Events another product's client sent, already mapped (mappings/) and checked against the field
+   * rules: enriched, counted and enqueued like POST /event's, answered only once Redis holds them. More
+   * than a job's worth go in several commits at once; a client resends on failure, and each event is
+   * counted once by its id. `keyless`: the request came without a write key (its site was found by a
+   * domain or a site id) and draws on the site's keyless budget.
+   */
+  async acceptMapped(
+    siteId: string,
+    events: readonly IntakeEvent[],
+    request: Omit<IntakeRequest, 'body' | 'headerWriteKey'>,
+    options: { keyless: boolean },
+  ): Promise<void> {
+    const chunks: IntakeEvent[][] = [];
+    for (let i = 0; i < events.length; i += JOB_MAX_EVENTS) chunks.push(events.slice(i, i + JOB_MAX_EVENTS));
+    await Promise.all(chunks.map((chunk) => this.commitEvents(siteId, chunk, request, options.keyless)));
+  }
+
+  /** Keyless endpoints find sites by domain or id: until the first load those answers would be wrong. */
+  requireSitesLoaded(): void {
+    if (!this.deps.sites.isLoaded) {
+      throw new AppError('sites-unavailable', 'Site keys are still loading; retry shortly', {
+        status: 503,
+        retryAfterSeconds: 2,
+      });
+    }
+  }
+
   /** Every key the client sent must be the same one, and it must belong to a known site. */
-  private siteForKeys(candidates: { field: string; key: string | undefined }[]): string {
+  siteForKeys(candidates: { field: string; key: string | undefined }[]): string {
     const sent = candidates.filter((c): c is { field: string; key: string } => c.key !== undefined);
     const first = sent[0];
     if (!first) {
@@ -114,12 +143,7 @@ export class EventIntake {
         })),
       });
     }
-    if (!this.deps.sites.isLoaded) {
-      throw new AppError('sites-unavailable', 'Site keys are still loading; retry shortly', {
-        status: 503,
-        retryAfterSeconds: 2,
-      });
-    }
+    this.requireSitesLoaded();
     const siteId = this.deps.sites.siteForWriteKey(first.key);
     if (siteId === undefined) {
       throw new AppError('invalid-write-key', 'The write key is not valid', {
@@ -135,10 +159,9 @@ export class EventIntake {
     inputs: EventInput[],
     request: IntakeRequest,
   ): Promise<{ events: TrackedEvent[]; receipt: CommitReceipt }> {
-    setContextValue('siteId', siteId);
     const receivedAt = request.receivedAt.toISOString();
     const events = inputs.map((input) => toTrackedEvent(input, receivedAt));
-    const { kept, bots, addressKey } = await this.deps.enricher.enrich(
+    const receipt = await this.commitEvents(
       siteId,
       inputs.map((input, i) => ({
         referrer: input.referrer,
@@ -147,18 +170,30 @@ export class EventIntake {
         event: events[i]!,
       })),
       request,
+      false,
     );
+    return { events, receipt };
+  }
+
+  /** Enriches the events (leaving bots' out), then counts the limits and enqueues them in one job. */
+  private async commitEvents(
+    siteId: string,
+    inputs: IntakeEvent[],
+    request: Omit<IntakeRequest, 'body' | 'headerWriteKey'>,
+    keyless: boolean,
+  ): Promise<CommitReceipt> {
+    setContextValue('siteId', siteId);
+    const { kept, bots, addressKey } = await this.deps.enricher.enrich(siteId, inputs, request);
     if (bots > 0) {
       this.deps.dropped.count('bot', bots);
       logger.debug('bot events dropped', { events: bots });
     }
     // A request of bots only is answered as usual, and neither counted nor enqueued.
-    if (kept.length === 0) return { events, receipt: {} };
-    const receipt = await this.deps.commits.commit(
-      { ipKey: addressKey, siteId, events: kept.length },
-      { request_id: request.requestId, received_at: receivedAt, events: kept },
+    if (kept.length === 0) return {};
+    return this.deps.commits.commit(
+      { ipKey: addressKey, siteId, events: kept.length, keyless },
+      { request_id: request.requestId, received_at: request.receivedAt.toISOString(), events: kept },
     );
-    return { events, receipt };
   }
 }
 

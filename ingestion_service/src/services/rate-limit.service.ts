@@ -8,6 +8,11 @@ export interface RateLimitClaim {
   ipKey: string;
   siteId: string;
   events: number;
+  /**
+   * A request that came without a write key (Plausible's and Umami's endpoints): it draws on the site's
+   * own, smaller keyless budget instead of the site's budget.
+   */
+  keyless?: boolean;
 }
 
 export type RateLimitVerdict =
@@ -25,6 +30,8 @@ export interface RateLimitSettings {
   ipPerMinute: number;
   /** Events per site per second; 0 turns the limit off. */
   sitePerSecond: number;
+  /** Events per site per second sent without a write key (a budget of their own); 0 turns it off. */
+  keylessSitePerSecond?: number;
   redisPrefix: string;
 }
 
@@ -39,20 +46,22 @@ const SITE_WINDOW_MS = 1000;
  * code (0 allowed, 1 address limited, 2 site limited), the address count, the milliseconds left in the
  * address window, and in the site window when the site decided.
  *
- * KEYS: the distinct counter keys; ARGV: ipLimit, ipWindowMs, siteLimit, siteWindowMs, then per claim
- * the index of its address key (0 = not counted), of its site key (0 = not counted), and its events.
+ * KEYS: the distinct counter keys; ARGV: ipLimit, ipWindowMs, siteWindowMs, then per claim the index
+ * of its address key (0 = not counted), of its site key (0 = not counted), its events, and the limit of
+ * its site key (the site's budget, or the site's keyless budget).
  */
 const COUNT_CLAIMS_LUA = `
 local ipLimit, ipWindow = tonumber(ARGV[1]), tonumber(ARGV[2])
-local siteLimit, siteWindow = tonumber(ARGV[3]), tonumber(ARGV[4])
+local siteWindow = tonumber(ARGV[3])
 local out = {}
 local function count(key, by, window)
   local n = redis.call('INCRBY', key, by)
   if n == by then redis.call('PEXPIRE', key, window) end
   return n
 end
-for i = 5, #ARGV, 3 do
+for i = 4, #ARGV, 4 do
   local ipIdx, siteIdx, events = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  local siteLimit = tonumber(ARGV[i + 3])
   local verdict, ipUsed, ipTtl, siteTtl = 0, 0, 0, 0
   if ipIdx > 0 then
     ipUsed = count(KEYS[ipIdx], 1, ipWindow)
@@ -83,7 +92,7 @@ export class RateLimits {
     redis: Redis,
     private readonly settings: RateLimitSettings,
   ) {
-    if (settings.ipPerMinute === 0 && settings.sitePerSecond === 0) return;
+    if (settings.ipPerMinute === 0 && settings.sitePerSecond === 0 && !settings.keylessSitePerSecond) return;
     // defineCommand sends EVALSHA and falls back to EVAL by itself, also after a Redis restart.
     redis.defineCommand('analyticsCountClaims', { lua: COUNT_CLAIMS_LUA });
     const command = (redis as unknown as Record<string, CountClaims>).analyticsCountClaims!;
@@ -94,6 +103,7 @@ export class RateLimits {
   async check(claims: readonly RateLimitClaim[]): Promise<RateLimitVerdict[]> {
     if (!this.countClaims) return claims.map(() => ({ allowed: true }));
     const { ipPerMinute, sitePerSecond, redisPrefix } = this.settings;
+    const keylessSitePerSecond = this.settings.keylessSitePerSecond ?? 0;
     const keys: string[] = [];
     const indexOf = new Map<string, number>();
     const keyIndex = (key: string): number => {
@@ -106,10 +116,15 @@ export class RateLimits {
     };
     const perClaim: number[] = [];
     for (const claim of claims) {
+      const siteLimit = claim.keyless ? keylessSitePerSecond : sitePerSecond;
+      const siteKey = claim.keyless
+        ? `${redisPrefix}:rl:keyless:${claim.siteId}`
+        : `${redisPrefix}:rl:site:${claim.siteId}`;
       perClaim.push(
         ipPerMinute > 0 ? keyIndex(`${redisPrefix}:rl:ip:${claim.ipKey}`) : 0,
-        sitePerSecond > 0 ? keyIndex(`${redisPrefix}:rl:site:${claim.siteId}`) : 0,
+        siteLimit > 0 ? keyIndex(siteKey) : 0,
         claim.events,
+        siteLimit,
       );
     }
     const reply = await this.countClaims(
@@ -117,7 +132,6 @@ export class RateLimits {
       ...keys,
       ipPerMinute,
       IP_WINDOW_MS,
-      sitePerSecond,
       SITE_WINDOW_MS,
       ...perClaim,
     );

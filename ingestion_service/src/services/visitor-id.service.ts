@@ -16,6 +16,17 @@ export function anonymousVisitor(salt: string, siteId: string, ip: string, userA
   return ANONYMOUS_VISITOR_PREFIX + digest.subarray(0, VISITOR_HASH_BYTES).toString('base64url');
 }
 
+/**
+ * The anonymous visitor of an event whose client names its visitor (Segment's `anonymousId`): the name
+ * stands in for the IP and user agent, under the same date's salt, so it is as daily as any anonymous
+ * visitor. The leading U+0001 (never the first character of a site id) keeps these inputs apart from
+ * anonymousVisitor's.
+ */
+export function anonymousVisitorOfClientId(salt: string, siteId: string, clientId: string): string {
+  const digest = createHmac('sha256', salt).update(`\u0001${siteId}\u0000${clientId}`).digest();
+  return ANONYMOUS_VISITOR_PREFIX + digest.subarray(0, VISITOR_HASH_BYTES).toString('base64url');
+}
+
 /** The key of the per-address rate limit: a keyed hash of the address group, never the address. */
 export function addressRateLimitKey(salt: string, addressGroup: string): string {
   return createHmac('sha256', salt)
