@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { DESKTOP_CHROME_UA, launchChromium, REPO_ROOT, type TestSite } from '@analytics/testkit';
-import { setSiteDomains, statsOf, storedEvents } from '../support/foreign-clients';
+import { queryRows, setSiteDomains, statsOf, storedEvents } from '../support/foreign-clients';
 import { startSystem, type TestSystem } from '../support/system';
 
 /**
@@ -137,5 +137,19 @@ describe("Plausible's tracker in Chromium", () => {
         { path: '/pricing', views: 1 },
       ],
     });
+    // Through the query API: one visitor, one visit from Hacker News entering at / and leaving at /pricing.
+    expect(
+      await queryRows(
+        system,
+        site,
+        ['visitors', 'visits', 'pageviews', 'bounce_rate'],
+        ['visit:source', 'visit:entry_page', 'visit:exit_page'],
+      ),
+    ).toEqual({ 'Hacker News | / | /pricing': [1, 1, 2, 0] });
+    expect(await queryRows(system, site, ['visitors', 'events'], ['event:name', 'event:props:plan'])).toEqual(
+      {
+        'Signup | pro': [1, 1],
+      },
+    );
   });
 });

@@ -2,7 +2,13 @@ import { Analytics } from '@segment/analytics-node';
 import type { TestSite } from '@analytics/testkit';
 import { expectedStats, type SentEvent } from '../support/ground-truth';
 import { rollupDifferences } from '../support/recount';
-import { startFlakyProxy, statsOf, storedEvents, type FlakyProxy } from '../support/foreign-clients';
+import {
+  queryRows,
+  startFlakyProxy,
+  statsOf,
+  storedEvents,
+  type FlakyProxy,
+} from '../support/foreign-clients';
 import { startSystem, type TestSystem } from '../support/system';
 import { segmentEventId } from '../../ingestion_service/src/mappings/segment.mapping';
 
@@ -104,6 +110,11 @@ describe('@segment/analytics-node against ingestion', () => {
       unique_users: 1,
       top_paths: [{ path: '/pricing', views: 1 }],
     });
+    expect(await queryRows(system, site, ['visitors', 'events'], ['event:name', 'visit:source'])).toEqual({
+      'Order Completed | Direct / None': [1, 1],
+      'page_view | newsletter': [1, 1],
+    });
+    expect(await queryRows(system, site, ['events'], ['event:props:currency'])).toEqual({ EUR: [1] });
   });
 
   it('when 200 events are flushed, then each is stored once and /stats counts them exactly', async () => {
@@ -151,6 +162,24 @@ describe('@segment/analytics-node against ingestion', () => {
       top_paths: body.top_paths,
     }).toEqual(expected);
     expect(new Set(events.map((e) => e.props.i).filter((i) => i !== undefined)).size).toBe(150);
+
+    // Through the query API, from what was sent: a userId is one visitor, an anonymousId one per day.
+    const visitorOf = (i: number) => (i % 3 === 0 ? `user-${i % 7}` : `anon-${i % 11}`);
+    const truth = new Map<string, { visitors: Set<string>; events: number }>();
+    sent.forEach((event, i) => {
+      const row = truth.get(event.event_type) ?? { visitors: new Set(), events: 0 };
+      row.visitors.add(visitorOf(i));
+      row.events += 1;
+      truth.set(event.event_type, row);
+    });
+    expect(await queryRows(system, site, ['visitors', 'events'], ['event:name'])).toEqual(
+      Object.fromEntries([...truth].map(([name, row]) => [name, [row.visitors.size, row.events]])),
+    );
+    const props = await queryRows(system, site, ['events'], ['event:props:i']);
+    expect(Object.keys(props)).toHaveLength(150);
+    expect(Object.values(props).every(([events]) => events === 1)).toBe(true);
+    const [visitors] = (await queryRows(system, site, ['visitors'], []))['']!;
+    expect(visitors).toBe(new Set(sent.map((_, i) => visitorOf(i))).size);
   });
 
   it('when a batch is answered 503 after it reached ingestion, then the library resends the same messageIds and each is stored once', async () => {

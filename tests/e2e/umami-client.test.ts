@@ -1,6 +1,6 @@
 import { Umami, type UmamiEventData } from '@umami/node';
 import type { TestSite } from '@analytics/testkit';
-import { setSiteDomains, statsOf, storedEvents } from '../support/foreign-clients';
+import { queryRows, setSiteDomains, statsOf, storedEvents } from '../support/foreign-clients';
 import { startSystem, type TestSystem } from '../support/system';
 
 /** Umami's own Node client, unmodified, pointed at ingestion: `website` is the site id. */
@@ -73,6 +73,17 @@ describe('@umami/node against ingestion', () => {
         { path: '/guide', views: 2 },
         { path: '/api', views: 1 },
       ],
+    });
+    // Through the query API: one visitor (one browser), its visit entering by the guide from mastodon.
+    expect(await queryRows(system, site, ['visitors', 'pageviews', 'events'], ['event:page'])).toEqual({
+      '/guide': [1, 2, 2],
+      '/api': [1, 1, 1],
+    });
+    expect(await queryRows(system, site, ['visitors', 'events'], ['event:props:file'])).toEqual({
+      'a.pdf': [1, 1],
+    });
+    expect(await queryRows(system, site, ['visitors', 'visits', 'pageviews', 'events'], [])).toEqual({
+      '': [1, 1, 3, 4],
     });
   });
 

@@ -75,6 +75,27 @@ export async function statsOf(
   return res.body;
 }
 
+/**
+ * The query API's rows for one site over the last two days in UTC (the clients send events timestamped
+ * now), keyed by their dimension values joined with ` | `.
+ */
+export async function queryRows(
+  system: TestSystem,
+  site: TestSite,
+  metrics: string[],
+  dimensions: string[],
+): Promise<Record<string, (number | null)[]>> {
+  const today = new Date().toISOString().slice(0, 10);
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  const res = await system.report
+    .post('/api/v2/query')
+    .set('authorization', `Bearer ${site.readKey}`)
+    .send({ site_id: site.siteId, metrics, dimensions, date_range: [yesterday, today] });
+  expect(res.status).toBe(200);
+  const rows = res.body.results as { dimensions: string[]; metrics: (number | null)[] }[];
+  return Object.fromEntries(rows.map((row) => [row.dimensions.join(' | '), row.metrics]));
+}
+
 /** A proxy in front of ingestion that can answer 503 after forwarding (the request reached Redis). */
 export interface FlakyProxy {
   url: string;
