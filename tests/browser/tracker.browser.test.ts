@@ -84,7 +84,8 @@ async function visit(site: TestSite, path: string, tagAttributes = ''): Promise<
   page.on('requestfailed', (request) =>
     problems.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`),
   );
-  await page.goto(`${pageOrigin}${path}`);
+  // Arriving from a search, as most visits do: the referrer and source of the visit.
+  await page.goto(`${pageOrigin}${path}`, { referer: 'https://www.google.com/search?q=shop' });
   await page.waitForFunction(() => document.readyState === 'complete');
   return { context, page, problems };
 }
@@ -100,6 +101,19 @@ async function storedEvents(site: TestSite, count: number) {
     },
     { timeoutMs: 15_000, intervalMs: 100, what: `${count} events of the page to be stored` },
   );
+}
+
+/** The site's rows from POST /api/v2/query over today and yesterday (UTC), keyed by dimension values. */
+async function queryRows(site: TestSite, metrics: string[], dimensions: string[]) {
+  const today = new Date().toISOString().slice(0, 10);
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  const res = await system.report
+    .post('/api/v2/query')
+    .set('authorization', `Bearer ${site.readKey}`)
+    .send({ site_id: site.siteId, metrics, dimensions, date_range: [yesterday, today] });
+  expect(res.status).toBe(200);
+  const results = res.body.results as { dimensions: string[]; metrics: number[] }[];
+  return Object.fromEntries(results.map((r) => [r.dimensions.join(' | '), r.metrics]));
 }
 
 describe('the tracker tag in Chromium', () => {
@@ -134,6 +148,27 @@ describe('the tracker tag in Chromium', () => {
       { key: 'seats', value: 3 },
     ]);
     expect(await getRawEventModel(system.ingestion.mongo).countDocuments({ site_id: site.siteId })).toBe(3);
+
+    // Every event through the query API, with its path, referrer, device and browser.
+    expect(
+      await queryRows(
+        site,
+        ['visitors', 'pageviews', 'events'],
+        ['event:name', 'event:page', 'visit:device'],
+      ),
+    ).toEqual({
+      'page_view | /shop/ | desktop': [1, 1, 1],
+      'page_view | /shop/cart | desktop': [1, 1, 1],
+      'signup | /shop/cart | desktop': [1, 0, 1],
+    });
+    expect(await queryRows(site, ['visitors', 'pageviews'], ['visit:referrer', 'visit:source'])).toEqual({
+      'www.google.com/search | Google': [1, 2],
+    });
+    expect(
+      await queryRows(site, ['visitors', 'visits', 'bounce_rate'], ['visit:browser', 'visit:entry_page']),
+    ).toEqual({
+      'Chrome | /shop/': [1, 1, 0],
+    });
   });
 
   it('when the visitor opted out in localStorage, then nothing is sent', async () => {
@@ -180,7 +215,11 @@ describe('the tracker tag in Chromium', () => {
     const events = await storedEvents(site, 2);
     await context.close();
     expect(problems).toEqual([]);
-    expect(events.map((e) => e.event_type)).toEqual(['page_view', 'page_view']);
+    // The fragment stays in the path under data-hash (contract Part 2), only there.
+    expect(events.map((e) => [e.event_type, e.path])).toEqual([
+      ['page_view', '/spa/'],
+      ['page_view', '/spa/#/settings'],
+    ]);
   });
 
   it('when a site bundles the ES module instead of the tag, then init and track send the same events', async () => {

@@ -70,6 +70,8 @@ export function createTracker(options: TrackerOptions): Tracker {
         ...event,
       };
       if (referrer) body.referrer = referrer.slice(0, 2048);
+      // The fragment is part of the page only under hash routing: ingestion keeps it then.
+      if (options.hash) body.hash_routing = true;
       send(url, JSON.stringify(body));
     } catch {
       // never into the page

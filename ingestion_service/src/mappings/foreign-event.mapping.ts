@@ -93,7 +93,7 @@ export function foreignPath(urlOrPath: string, keepFragment = false): ForeignPat
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
     ({ pathname, search, hash } = url);
   }
-  const path = keepFragment && hash.length > 1 ? pathname + hash : statisticPath(pathname);
+  const path = statisticPath(pathname + hash, keepFragment);
   if (path.length > EVENT_LIMITS.pathMaxLength) return undefined;
   return { path, rawPath: pathname + search };
 }

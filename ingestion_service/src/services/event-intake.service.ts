@@ -231,7 +231,7 @@ export function toTrackedEvent(input: EventInput, receivedAt: string): TrackedEv
     event_type: canonicalEventType(input.event_type),
     timestamp: input.timestamp ?? receivedAt,
   };
-  if (input.path !== undefined) event.path = statisticPath(input.path);
+  if (input.path !== undefined) event.path = statisticPath(input.path, input.hash_routing === true);
   if (input.user_id !== undefined) event.user_id = input.user_id;
   if (input.props !== undefined) event.props = input.props;
   return event;

@@ -30,10 +30,17 @@ export function canonicalEventType(eventType: string): string {
   return EVENT_TYPE_ALIASES[eventType] ?? eventType;
 }
 
-/** The path as every statistic sees it: without query string and fragment, otherwise literal. */
-export function statisticPath(path: string): string {
-  const cut = path.search(/[?#]/);
-  return cut === -1 ? path : path.slice(0, cut);
+/**
+ * The path as every statistic sees it: without query string and fragment, otherwise literal. With hash
+ * routing (`keepFragment`) a non-empty fragment stays: `/app?x=1#/orders` is `/app#/orders`.
+ */
+export function statisticPath(path: string, keepFragment = false): string {
+  const fragmentAt = path.indexOf('#');
+  const beforeFragment = fragmentAt === -1 ? path : path.slice(0, fragmentAt);
+  const queryAt = beforeFragment.indexOf('?');
+  const page = queryAt === -1 ? beforeFragment : beforeFragment.slice(0, queryAt);
+  const fragment = fragmentAt === -1 ? '' : path.slice(fragmentAt);
+  return keepFragment && fragment.length > 1 ? page + fragment : page;
 }
 
 // The request's field rules. Custom messages sit on the rule (`.rule({ message })`), not on the schema

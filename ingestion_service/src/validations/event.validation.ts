@@ -27,6 +27,8 @@ export interface EventInput {
   props?: Record<string, PropValue>;
   /** The end user's IP and user agent, from server-side senders. */
   context?: EventContextInput;
+  /** Hash routing (the tag's `data-hash`): the path's fragment is part of the page (contract Part 2). */
+  hash_routing?: boolean;
   write_key?: string;
 }
 
@@ -104,6 +106,7 @@ const eventSchema = Joi.object<EventInput>({
   referrer: referrerRule,
   props: propsRule,
   context: contextRule,
+  hash_routing: Joi.boolean(),
   write_key: writeKeyRule,
 });
 

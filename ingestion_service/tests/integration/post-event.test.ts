@@ -70,6 +70,31 @@ describe('POST /event', () => {
     }
   });
 
+  it('when hash_routing is true (the tag with data-hash), then the fragment stays in the path, the query does not', async () => {
+    for (const [hashRouting, expected] of [
+      [true, '/app#/orders/7'],
+      [false, '/app'],
+    ] as const) {
+      const res = await h.http
+        .post('/event')
+        .set('x-api-key', h.site.writeKey)
+        .send({
+          site_id: h.site.siteId,
+          event_type: 'page_view',
+          path: '/app?utm_source=x#/orders/7',
+          hash_routing: hashRouting,
+        });
+      expect(res.status).toBe(202);
+      expect((await h.enqueuedEvents()).at(-1)).toMatchObject({ path: expected, utm_source: 'x' });
+    }
+    const bad = await h.http
+      .post('/event')
+      .set('x-api-key', h.site.writeKey)
+      .send({ site_id: h.site.siteId, event_type: 'page_view', path: '/', hash_routing: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details[0].field).toBe('hash_routing');
+  });
+
   it('when no event_id is sent, then one is assigned, returned and enqueued', async () => {
     const res = await h.http
       .post('/event')

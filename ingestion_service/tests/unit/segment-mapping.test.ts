@@ -158,7 +158,11 @@ describe('mapSegmentMessage: what cannot be mapped, and why', () => {
     ['no type at all', { event: 'x' }, /type must be one of/],
     ['a track without an event', { type: 'track' }, /no name/],
     ['an event name of 121 characters', { type: 'track', event: 'e'.repeat(121) }, /1-120 printable/],
-    ['an event name with a control character', { type: 'track', event: 'a\u0007b' }, /without control characters/],
+    [
+      'an event name with a control character',
+      { type: 'track', event: 'a\u0007b' },
+      /without control characters/,
+    ],
     ['a page without any path', { type: 'page', properties: { title: 'x' } }, /without a path/],
     ['a page path not starting with /', { type: 'page', properties: { path: 'pricing' } }, /properties.path/],
     ['a page URL that is no URL', { type: 'page', properties: { url: 'not a url' } }, /properties.url/],
