@@ -10,7 +10,9 @@ import { startSystem, type TestSystem } from '../support/system';
 /**
  * The dashboard reporting serves at GET /, in a real Chromium: events go in through ingestion, the page
  * is opened with a site id and read key, and what it shows is checked against POST /api/v2/query.
- * DASHBOARD_SCREENSHOTS=1 also writes docs/dashboard.png and docs/dashboard-mobile.png.
+ * Every run saves the desktop and phone screenshots under artifacts/screenshots/ (SCREENSHOT_DIR overrides;
+ * CI keeps them as artifacts); DASHBOARD_SCREENSHOTS=1 also rewrites docs/dashboard.png and
+ * docs/dashboard-mobile.png.
  */
 let system: TestSystem;
 let browser: Browser;
@@ -143,6 +145,16 @@ const totalsFromApi = async (range: string) => {
   return answer.results[0]!;
 };
 
+/** Where every run leaves its screenshots (CI artifacts; docs/dashboard.md). */
+const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? path.join(REPO_ROOT, 'artifacts', 'screenshots');
+
+async function saveScreenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, name);
+  await page.screenshot({ path: file, fullPage: true });
+  if (process.env.DASHBOARD_SCREENSHOTS === '1') fs.copyFileSync(file, path.join(REPO_ROOT, 'docs', name));
+}
+
 describe('the dashboard in Chromium', () => {
   it('when a reader signs in, then the totals, the change, the chart and the top lists equal the query API, with no console error or CSP violation', async () => {
     const { context, page, problems } = await open();
@@ -220,13 +232,11 @@ describe('the dashboard in Chromium', () => {
     const shownMonth = await headline(page);
     expect(HEADLINE.map((m) => shownMonth[m])).toEqual(month.metrics);
 
-    if (process.env.DASHBOARD_SCREENSHOTS === '1') {
-      await page.getByLabel('Date range').selectOption('7d');
-      await page.waitForFunction(() => document.querySelector('#chart-table tbody')?.children.length === 7);
-      await loaded(page);
-      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-      await page.screenshot({ path: path.join(REPO_ROOT, 'docs', 'dashboard.png'), fullPage: true });
-    }
+    await page.getByLabel('Date range').selectOption('7d');
+    await page.waitForFunction(() => document.querySelector('#chart-table tbody')?.children.length === 7);
+    await loaded(page);
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await saveScreenshot(page, 'dashboard.png');
     expect(await cspViolations(page)).toEqual([]);
     expect(problems).toEqual([]);
     await context.close();
@@ -272,10 +282,8 @@ describe('the dashboard in Chromium', () => {
     expect(widths.scroll).toBeLessThanOrEqual(widths.client);
     expect(widths.chart).toBeLessThanOrEqual(360);
     expect(await page.locator('#list-os tbody tr').count()).toBeGreaterThan(0);
-    if (process.env.DASHBOARD_SCREENSHOTS === '1') {
-      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-      await page.screenshot({ path: path.join(REPO_ROOT, 'docs', 'dashboard-mobile.png'), fullPage: true });
-    }
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await saveScreenshot(page, 'dashboard-mobile.png');
     expect(problems).toEqual([]);
     expect(await cspViolations(page)).toEqual([]);
     await context.close();
