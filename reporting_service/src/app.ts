@@ -21,6 +21,9 @@ import { createSiteDomainRepository } from './repositories/site-domain.repositor
 import { createSiteRepository } from './repositories/site.repository';
 import { createSiteRouter } from './routes/site.route';
 import { createStatsService } from './services/stats.service';
+import { createMetricQueryController } from './controllers/metric-query.controller';
+import { createMetricQueryRouter } from './routes/metric-query.route';
+import { createMetricQueryService } from './services/metric-query.service';
 
 export interface ReportingDeps {
   config: Readonly<ReportingConfig>;
@@ -55,6 +58,13 @@ export function createApp(deps: ReportingDeps): Express {
   );
   app.use(
     createStatsRouter(createStatsController(createStatsService(sites, deps.mongo, deps.now)), readers, cors),
+  );
+  app.use(
+    createMetricQueryRouter(
+      createMetricQueryController(createMetricQueryService(sites, deps.mongo)),
+      readers,
+      cors,
+    ),
   );
   app.use(notFound());
   app.use(errorHandler());
