@@ -47,7 +47,9 @@ async function waitForPoints(site: TestSite, points: number): Promise<void> {
   await waitForDrain(metricQueue, 60_000);
   await waitFor(
     async () => {
-      const stored = await getMetricPointModel(system.ingestion.mongo).countDocuments({ site_id: site.siteId });
+      const stored = await getMetricPointModel(system.ingestion.mongo).countDocuments({
+        site_id: site.siteId,
+      });
       const unapplied = await getMetricWriteModel(system.ingestion.mongo).countDocuments({ applied: false });
       return stored === points && unapplied === 0 ? true : undefined;
     },
@@ -99,7 +101,11 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
     const stored = await getMetricPointModel(system.ingestion.mongo)
       .findOne({ site_id: site.siteId, metric_id: res.body.metric_id })
       .lean();
-    expect(stored).toMatchObject({ name: 'checkout.latency ms', value: 12.5, tag_pairs: ['n\u00003', 'plan\u0000pro'] });
+    expect(stored).toMatchObject({
+      name: 'checkout.latency ms',
+      value: 12.5,
+      tag_pairs: ['n\u00003', 'plan\u0000pro'],
+    });
     const rollups = await getMetricRollupModel(system.ingestion.mongo).find({ site_id: site.siteId }).lean();
     expect(rollups.map((r) => r.period).sort()).toEqual(['d', 'h', 'm', 'q']);
     for (const rollup of rollups) expect(rollup).toMatchObject({ count: 1, min: 12.5, max: 12.5 });
@@ -112,7 +118,10 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
     expect(body.series).toEqual([
       { time: today_, count: 1, sum: 12.5, mean: 12.5, min: 12.5, max: 12.5, median: 12.5, p95: 12.5 },
     ]);
-    const other = await query(site, `name=${encodeURIComponent('checkout.latency ms')}&from=${today_}&to=${today_}&tag.plan=free`);
+    const other = await query(
+      site,
+      `name=${encodeURIComponent('checkout.latency ms')}&from=${today_}&to=${today_}&tag.plan=free`,
+    );
     expect(other.series).toEqual([]);
     expect(other.total).toMatchObject({ count: 0 });
   });
@@ -135,20 +144,32 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
     expect(tooLong.body.details[0].field).toBe('metrics[0].name');
     const control = await postMetrics(site, [{ site_id: site.siteId, name: 'a\u0007b', value: 1 }]);
     expect(control.status).toBe(400);
-    const old = await postMetrics(site, [{ site_id: site.siteId, name: 'a', value: 1, timestamp: isoAt(at(11, 0)) }]);
+    const old = await postMetrics(site, [
+      { site_id: site.siteId, name: 'a', value: 1, timestamp: isoAt(at(11, 0)) },
+    ]);
     expect(old.status).toBe(400);
     expect(old.body.details[0].field).toBe('metrics[0].timestamp');
     const noKey = await system.ingest.post('/metrics').send({ site_id: site.siteId, name: 'a', value: 1 });
     expect(noKey.status).toBe(401);
 
     expect(await metricQueue.getJobCounts('waiting', 'active', 'completed', 'delayed')).toEqual(before);
-    expect(await getMetricPointModel(system.ingestion.mongo).countDocuments({ site_id: site.siteId })).toBe(0);
+    expect(await getMetricPointModel(system.ingestion.mongo).countDocuments({ site_id: site.siteId })).toBe(
+      0,
+    );
   });
 
   it('when the same metric_id is sent again (alone, in a batch, twice in one batch), then it counts once', async () => {
     const site = await system.newSite();
-    const point = { site_id: site.siteId, name: 'dup', value: 5, metric_id: 'dup-1', timestamp: isoAt(at(1, 60)) };
-    expect((await system.ingest.post('/metrics').set('x-api-key', site.writeKey).send(point)).status).toBe(202);
+    const point = {
+      site_id: site.siteId,
+      name: 'dup',
+      value: 5,
+      metric_id: 'dup-1',
+      timestamp: isoAt(at(1, 60)),
+    };
+    expect((await system.ingest.post('/metrics').set('x-api-key', site.writeKey).send(point)).status).toBe(
+      202,
+    );
     await waitForPoints(site, 1);
     const again = await postMetrics(site, [point, point, { ...point, metric_id: 'dup-2', value: 7 }]);
     expect(again.status).toBe(202);
@@ -157,7 +178,9 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
     const day = isoAt(at(1, 0)).slice(0, 10);
     const body = await query(site, `name=dup&from=${day}&to=${day}&aggs=count,sum,min,max`);
     expect(body.total).toEqual({ count: 2, sum: 12, min: 5, max: 7 });
-    const daily = await getMetricRollupModel(system.ingestion.mongo).find({ site_id: site.siteId, period: 'd' }).lean();
+    const daily = await getMetricRollupModel(system.ingestion.mongo)
+      .find({ site_id: site.siteId, period: 'd' })
+      .lean();
     expect(daily).toHaveLength(1);
     expect(daily[0]).toMatchObject({ count: 2 });
   });
@@ -167,11 +190,22 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
     await setTimezone(site, 'Asia/Kathmandu');
     const offset = (5 * 60 + 45) * MINUTE_MS;
     // Around local midnight: 18:14, 18:15 and 18:16 UTC are 23:59, 00:00 and 00:01 in Kathmandu.
-    const instants = [at(3, 18 * 60 + 14), at(3, 18 * 60 + 15), at(3, 18 * 60 + 16), at(2, 12 * 60), at(2, 18 * 60 + 14)];
+    const instants = [
+      at(3, 18 * 60 + 14),
+      at(3, 18 * 60 + 15),
+      at(3, 18 * 60 + 16),
+      at(2, 12 * 60),
+      at(2, 18 * 60 + 14),
+    ];
     const values = [1e16, 1, -1e16, 0.1, 0.2];
     const res = await postMetrics(
       site,
-      instants.map((ms, i) => ({ site_id: site.siteId, name: 'ktm', value: values[i]!, timestamp: isoAt(ms) })),
+      instants.map((ms, i) => ({
+        site_id: site.siteId,
+        name: 'ktm',
+        value: values[i]!,
+        timestamp: isoAt(ms),
+      })),
     );
     expect(res.status).toBe(202);
     await waitForPoints(site, instants.length);
@@ -180,7 +214,10 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
     const byDay = new Map<string, number[]>();
     instants.forEach((ms, i) => byDay.set(localDay(ms), [...(byDay.get(localDay(ms)) ?? []), values[i]!]));
     const days = [...byDay.keys()].sort();
-    const body = await query(site, `name=ktm&from=${days[0]}&to=${days[days.length - 1]}&interval=day&aggs=count,sum,mean,min,max,median,p95`);
+    const body = await query(
+      site,
+      `name=ktm&from=${days[0]}&to=${days[days.length - 1]}&interval=day&aggs=count,sum,mean,min,max,median,p95`,
+    );
     expect(body).toMatchObject({ name: 'ktm', interval: 'day', timezone: 'Asia/Kathmandu' });
     expect((body.series as { time: string }[]).map((s) => s.time)).toEqual(days);
     for (const item of body.series as Record<string, unknown>[]) {
@@ -188,7 +225,10 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
     }
     expectAggregates(body.total as Record<string, unknown>, truthOf(values));
     // The naive sum of the first local day would be 0 (1e16 + 1 - 1e16 in order): the exact one is 1.
-    expect((body.series as Record<string, unknown>[])[0]).toMatchObject({ time: localDay(instants[0]!), sum: 1e16 });
+    expect((body.series as Record<string, unknown>[])[0]).toMatchObject({
+      time: localDay(instants[0]!),
+      sum: 1e16,
+    });
     expect((body.series as Record<string, unknown>[])[1]).toMatchObject({ sum: fsum([1, -1e16, 0.1, 0.2]) });
   });
 
@@ -255,11 +295,15 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
     await check((p) => p.tags!.region === 'us' && p.tags!.tier === 1, '&tag.region=us&tag.tier=1');
 
     // Stored state: each point once, and the daily rollups add up to the points.
-    const daily = await getMetricRollupModel(system.ingestion.mongo).find({ site_id: site.siteId, period: 'd' }).lean();
+    const daily = await getMetricRollupModel(system.ingestion.mongo)
+      .find({ site_id: site.siteId, period: 'd' })
+      .lean();
     expect(daily.reduce((n, r) => n + r.count, 0)).toBe(points.length);
 
     // The whole backlog again (a client retrying after a 503): nothing changes.
-    const again = await Promise.all([0, 1, 2, 3].map((k) => postMetrics(site, points.slice(k * 500, (k + 1) * 500))));
+    const again = await Promise.all(
+      [0, 1, 2, 3].map((k) => postMetrics(site, points.slice(k * 500, (k + 1) * 500))),
+    );
     for (const res of again) expect(res.status).toBe(202);
     await waitForPoints(site, points.length);
     await check(() => true, '');
@@ -270,11 +314,19 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
     const values = Array.from({ length: 50 }, (_, i) => (i + 1) * 3.3);
     const res = await postMetrics(
       site,
-      values.map((value, i) => ({ site_id: site.siteId, name: 'ret', value, timestamp: isoAt(at(2, 100 + i)) })),
+      values.map((value, i) => ({
+        site_id: site.siteId,
+        name: 'ret',
+        value,
+        timestamp: isoAt(at(2, 100 + i)),
+      })),
     );
     expect(res.status).toBe(202);
     await waitForPoints(site, values.length);
-    await getMetricPointModel(system.ingestion.mongo).deleteMany({ site_id: site.siteId, timestamp: { $lt: new Date(at(2, 120)) } });
+    await getMetricPointModel(system.ingestion.mongo).deleteMany({
+      site_id: site.siteId,
+      timestamp: { $lt: new Date(at(2, 120)) },
+    });
     const day = isoAt(at(2, 0)).slice(0, 10);
     const body = await query(site, `name=ret&from=${day}&to=${day}&aggs=count,sum,min,max,median,p95`);
     const truth = truthOf(values);
@@ -286,7 +338,7 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
     expect(Math.abs(total.p95! - truth.p95)).toBeLessThanOrEqual(0.01 * truth.p95);
   });
 
-  it('when the query is malformed or the key is another site\'s, then 400 names the field and 403 refuses', async () => {
+  it("when the query is malformed or the key is another site's, then 400 names the field and 403 refuses", async () => {
     const site = await system.newSite();
     const other = await system.newSite();
     const bad = await system.report
