@@ -259,7 +259,9 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
       metric_id: `bl-${i}`,
       value: i % 7 === 0 ? adversarial[i % adversarial.length]! : ((i * 7919) % 1000) / 7,
       timestamp: isoAt(start + ((i * 37) % 40) * MINUTE_MS + (i % 60) * 1000),
-      tags: i % 5 === 0 ? { region: regions[i % 3]!, tier: 1 } : { region: regions[i % 3]! },
+      tags: (i % 5 === 0
+        ? { region: regions[i % 3]!, tier: 1 }
+        : { region: regions[i % 3]! }) as Point['tags'],
     }));
     const responses = await Promise.all(
       [0, 1, 2, 3].map((k) => postMetrics(site, points.slice(k * 500, (k + 1) * 500))),

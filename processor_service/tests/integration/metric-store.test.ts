@@ -79,7 +79,7 @@ describe('metric store', () => {
     expect(await dayTotals()).toEqual(truth(batches.flat()));
     // Every write applied; minute, quarter, hour and day rollups agree.
     expect(await getMetricWriteModel(mongo).countDocuments({ applied: false })).toBe(0);
-    for (const period of ['m', 'q', 'h']) {
+    for (const period of ['m', 'q', 'h'] as const) {
       const rows = await getMetricRollupModel(mongo).find({ period }).lean();
       expect(rows.reduce((n, r) => n + r.count, 0)).toBe(12);
     }
