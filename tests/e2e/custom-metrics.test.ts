@@ -340,6 +340,29 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
     expect(Math.abs(total.p95! - truth.p95)).toBeLessThanOrEqual(0.01 * truth.p95);
   });
 
+  it('when a malformed job reaches the metrics queue, then it fails at once without retries and stores nothing', async () => {
+    const job = await metricQueue.add(
+      'ingest-metrics',
+      {
+        v: 1,
+        requests: [{ request_id: 'poison', received_at: isoAt(Date.now()), points: [{ site_id: 'x' }] }],
+      },
+      { attempts: 5 },
+    );
+    const failed = await waitFor(
+      async () => {
+        const state = await job.getState();
+        return state === 'failed' ? await metricQueue.getJob(job.id!) : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the poison metric job to fail' },
+    );
+    expect(failed?.attemptsMade).toBe(1);
+    expect(failed?.failedReason).toMatch(/malformed payload/);
+    expect(await getMetricPointModel(system.ingestion.mongo).countDocuments({ request_id: 'poison' })).toBe(
+      0,
+    );
+  });
+
   it("when the query is malformed or the key is another site's, then 400 names the field and 403 refuses", async () => {
     const site = await system.newSite();
     const other = await system.newSite();
