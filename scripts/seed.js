@@ -5,10 +5,12 @@
  * accepted per UTC day (page views, unique users, top paths) so the numbers can be checked in GET /stats.
  *
  *   npm run seed -- --site <site_id> --key <write key> [--count 1000] [--rate 50] [--days 1]
- *                   [--url http://localhost:3000] [--batch-share 0.5] [--users 200] [--json]
+ *                   [--url http://localhost:3000] [--batch-share 0.5] [--users 200] [--metrics 200] [--json]
  *
  * Every event carries its own event_id, so a 429 or 503 is retried (after Retry-After) with the same ids and
- * is counted once. Only events answered 202 appear in the summary.
+ * is counted once. Only events answered 202 appear in the summary. Then it sends --metrics custom-metric
+ * points (POST /metrics, batches of up to 100, each with its own metric_id) and prints their count, sum,
+ * min and max per name, to compare with GET /metrics/query.
  *
  * This file: the options, pacing and sending. The events and the expected figures: seed-events.js; the
  * progress and the summary: seed-report.js.
@@ -30,6 +32,7 @@ const USAGE = `Usage: npm run seed -- --site <site_id> --key <write key> [option
   --batch-share S     share of events sent through POST /events batches, 0-1 (default 0.5)
   --batch-size B      events per batch, 1-500 (default 25)
   --users U           size of the user pool (default 200)
+  --metrics M         custom-metric points to send after the events, 0-100000 (default 200; 0: none)
   --json              print the summary as JSON instead of tables
   --help              this text
 
@@ -55,6 +58,7 @@ function parseArgs(argv) {
     batchShare: 0.5,
     batchSize: 25,
     users: 200,
+    metrics: 200,
     json: false,
   };
   const numeric = {
@@ -64,6 +68,7 @@ function parseArgs(argv) {
     '--batch-share': ['batchShare', 0, 1, false],
     '--batch-size': ['batchSize', 1, 500, true],
     '--users': ['users', 1, 1_000_000, true],
+    '--metrics': ['metrics', 0, 100_000, true],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -113,10 +118,10 @@ class Sender {
   }
 
   /** Posts one request, retrying 429/503/network errors with the same body (same event ids). */
-  async send(events) {
+  async send(events, metrics = false) {
     const single = events.single === true;
-    const path = single ? '/event' : '/events';
-    const body = JSON.stringify(single ? events[0] : { events });
+    const path = metrics ? '/metrics' : single ? '/event' : '/events';
+    const body = JSON.stringify(metrics ? { metrics: events } : single ? events[0] : { events });
     for (let attempt = 1; ; attempt++) {
       let status;
       let retryAfter = 1;
@@ -138,6 +143,10 @@ class Sender {
         text = error instanceof Error ? error.message : String(error);
       }
       if (status === 202) {
+        if (metrics) {
+          this.metricsAccepted = (this.metricsAccepted || []).concat(events);
+          return;
+        }
         this.stats.accepted += events.length;
         for (const e of events) this.acceptedEvents.push(e);
         return;
@@ -160,6 +169,38 @@ class Sender {
       return;
     }
   }
+}
+
+const METRIC_NAMES = ['checkout.duration_ms', 'api.latency_ms'];
+const METRIC_REGIONS = ['eu', 'us', 'ap'];
+
+/**
+ * Custom-metric points over the same days as the events, each with its own metric_id (so a retried batch
+ * counts once); resolves to their figures per name, as GET /metrics/query should answer them.
+ */
+async function sendMetrics(opts, runId, sender) {
+  const now = Date.now();
+  const points = Array.from({ length: opts.metrics }, (_, i) => ({
+    site_id: opts.site,
+    name: METRIC_NAMES[i % METRIC_NAMES.length],
+    value: Math.round((20 + Math.random() * 400) * 100) / 100,
+    metric_id: `seed-${runId}-m${i}`,
+    timestamp: new Date(now - Math.random() * opts.days * 86_400_000 + 1000).toISOString(),
+    tags: { region: METRIC_REGIONS[i % METRIC_REGIONS.length] },
+  }));
+  for (let i = 0; i < points.length; i += 100) await sender.send(points.slice(i, i + 100), true);
+  const accepted = sender.metricsAccepted || [];
+  const byName = new Map();
+  for (const point of accepted) {
+    const figures = byName.get(point.name) || { count: 0, sum: 0, min: Infinity, max: -Infinity };
+    figures.count += 1;
+    figures.sum += point.value;
+    figures.min = Math.min(figures.min, point.value);
+    figures.max = Math.max(figures.max, point.value);
+    byName.set(point.name, figures);
+  }
+  const byNameList = [...byName].map(([name, f]) => ({ name, ...f, sum: Math.round(f.sum * 100) / 100 }));
+  return { sent: points.length, accepted: accepted.length, by_name: byNameList };
 }
 
 async function main() {
@@ -211,7 +252,22 @@ async function main() {
   await Promise.all(inFlight);
   progress.stop();
 
-  printSummary(opts, sender, summarise(sender.acceptedEvents), (Date.now() - started) / 1000);
+  const metrics = opts.metrics > 0 && !stopping ? await sendMetrics(opts, runId, sender) : undefined;
+  // In --json, one document: the metrics' figures join the events' report.
+  const summary = summarise(sender.acceptedEvents);
+  printSummary(
+    opts,
+    sender,
+    opts.json && metrics ? { ...summary, metrics } : summary,
+    (Date.now() - started) / 1000,
+  );
+  if (metrics && !opts.json) {
+    console.log(
+      `\nCustom metrics: ${metrics.accepted} of ${metrics.sent} points accepted (GET /metrics/query):`,
+    );
+    for (const f of metrics.by_name)
+      console.log(`  ${f.name}: count ${f.count}, sum ${f.sum}, min ${f.min}, max ${f.max}`);
+  }
   process.exitCode = sender.stats.rejected > 0 ? 1 : 0;
 }
 

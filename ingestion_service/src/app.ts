@@ -10,6 +10,8 @@ import {
   type HealthCheck,
   type TolerableHealthCheck,
   httpMetrics,
+  packMetricJobs,
+  type AcceptedMetricRequest,
   type ServiceMetrics,
 } from '@analytics/common';
 import type { IngestionConfig } from './config';
@@ -17,6 +19,10 @@ import { createEventController } from './controllers/event.controller';
 import { injectFaults } from './faults';
 import { eventMetrics } from './middlewares/event-metrics.middleware';
 import type { EventQueue } from './repositories/event-queue.repository';
+import type { MetricQueue } from './repositories/metric-queue.repository';
+import { createMetricController } from './controllers/metric.controller';
+import { createMetricRouter } from './routes/metric.route';
+import { MetricIntake } from './services/metric-intake.service';
 import { createEventRouter } from './routes/event.route';
 import { createPlausibleController } from './controllers/plausible.controller';
 import { createSegmentController } from './controllers/segment.controller';
@@ -40,6 +46,8 @@ export interface IngestionDeps {
   /** The producer connection: rate limits count here, and the queue writes here. */
   redis: Redis;
   queue: EventQueue;
+  /** `POST /metrics` answers 404 without it (tests that do not need it). */
+  metricQueue?: MetricQueue;
   sites: SiteKeyCache;
   /** A site's time zone and domains; the site view itself unless a test stubs them. */
   siteSettings?: SiteSettingsView;
@@ -118,6 +126,20 @@ export function createApp(deps: IngestionDeps): Express {
       umami: createUmamiController(keyless),
     }),
   );
+  const { metricQueue } = deps;
+  if (metricQueue) {
+    const metricIntake = new MetricIntake({
+      keys: intake,
+      enricher,
+      commits: new GroupCommit<AcceptedMetricRequest>({
+        limits,
+        store: (requests) => metricQueue.enqueue(packMetricJobs(requests)),
+        deadlineMs: config.commitDeadlineMs,
+      }),
+      maxEventAgeMs: config.events.maxAgeMs,
+    });
+    app.use(createMetricRouter(createMetricController(metricIntake)));
+  }
   app.use(
     createTrackerScriptRouter(createTrackerScriptController(deps.trackerScript ?? loadTrackerScript())),
   );

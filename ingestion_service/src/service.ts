@@ -18,6 +18,7 @@ import {
 import { createApp } from './app';
 import type { IngestionConfig } from './config';
 import { createEventQueue, type EventQueue } from './repositories/event-queue.repository';
+import { createMetricQueue } from './repositories/metric-queue.repository';
 import { createSiteRepository } from './repositories/site.repository';
 import { VisitorSaltRepository } from './repositories/visitor-salt.repository';
 import { CountryLookup } from './services/country.service';
@@ -84,12 +85,19 @@ export async function startIngestion(
     prefix: config.redis.prefix,
     timeoutMs: config.redis.commandTimeoutMs + 100,
   });
+  const metricQueue = createMetricQueue({
+    redis,
+    queueName: config.queueName,
+    prefix: config.redis.prefix,
+    timeoutMs: config.redis.commandTimeoutMs + 100,
+  });
   const metrics = createServiceMetrics('ingestion_service');
   const dropped = new DroppedEvents(metrics);
   const app = createApp({
     config,
     redis,
     queue,
+    metricQueue,
     sites,
     metrics,
     siteSettings: overrides.siteSettings,
@@ -113,6 +121,7 @@ export async function startIngestion(
     closers: [
       { name: 'site refresh', close: () => sites.stop() },
       { name: 'queue', close: () => queue.close() },
+      { name: 'metric queue', close: () => metricQueue.close() },
       { name: 'redis', close: () => closeRedis(redis) },
       { name: 'mongodb', close: () => closeMongo(mongo) },
     ],

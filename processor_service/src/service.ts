@@ -12,6 +12,7 @@ import {
   pingMongo,
   pingRedis,
   withTimeout,
+  metricQueueName,
   type RawEventDocument,
   type ShutdownStep,
   counter,
@@ -30,12 +31,18 @@ import { createEventStore } from './services/event-store.service';
 import { DatabaseBackoff } from './services/database-backoff.service';
 import { createProcessorFaults } from './faults';
 import { WorkerSupervisor } from './services/worker-supervisor.service';
+import { createMetricProcessor } from './processors/metric.processor';
+import { createMetricStore } from './services/metric-store.service';
+import type { NewMetricPoint } from './repositories/metric-point.repository';
 
 export interface ProcessorService {
   app: Express;
   metrics: ServiceMetrics;
   worker: Worker;
   queue: Queue;
+  /** The custom-metrics queue and its worker (metric-payloads.ts). */
+  metricWorker: Worker;
+  metricQueue: Queue;
   mongo: mongoose.Connection;
   /** In shutdown order, after the HTTP server has stopped accepting. */
   closers: ShutdownStep[];
@@ -182,6 +189,8 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
     },
   );
 
+  const metricPath = startMetricWorker(config, mongo);
+
   const app = createHealthApp(
     { redis: () => pingRedis(redis), mongodb: () => pingMongo(mongo) },
     async () => ({
@@ -198,10 +207,17 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
       return supervisor.worker;
     },
     queue,
+    metricWorker: metricPath.worker,
+    metricQueue: metricPath.queue,
     mongo,
     closers: [
       // Lets the jobs in hand finish (their batch write included) and takes no new ones.
       { name: 'worker', close: () => supervisor.close() },
+      { name: 'metric worker', close: () => metricPath.worker.close() },
+      { name: 'metric group commit', close: () => metricPath.writer.whenIdle() },
+      { name: 'metric queue', close: () => metricPath.queue.close() },
+      { name: 'metric redis', close: () => closeRedis(metricPath.redis) },
+      { name: 'metric worker redis', close: () => closeRedis(metricPath.workerRedis) },
       { name: 'backlog watch', close: async () => backlog.stop() },
       { name: 'event store', close: async () => store.close() },
       { name: 'group commit', close: () => writer.whenIdle() },
@@ -210,4 +226,57 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
       { name: 'mongodb', close: () => closeMongo(mongo) },
     ],
   };
+}
+
+/** Most points one metric write takes: bounds a manifest (four rollups per point) well below 16 MB. */
+const MAX_METRIC_BATCH_POINTS = 1000;
+
+/**
+ * The custom-metrics worker: its own queue, store (metric_points, metric_writes, metric_rollups), group
+ * commit and database back-off, so the event path is untouched by it.
+ */
+function startMetricWorker(config: Readonly<ProcessorConfig>, mongo: mongoose.Connection) {
+  const store = createMetricStore(mongo, { adoptAfterMs: config.worker.adoptAfterMs });
+  const redis = createRedisConnection(config.redis.url, 'worker', {
+    connectionName: 'processor_service:metrics',
+  });
+  const queue = new Queue(metricQueueName(config.queueName), {
+    connection: redis,
+    prefix: config.redis.prefix,
+  });
+  queue.on('error', () => undefined);
+  const backoff = new DatabaseBackoff((ms) => queue.rateLimit(ms));
+  const limit = new AdaptiveBatchLimit({
+    initial: Math.min(config.worker.initialBatchEvents, MAX_METRIC_BATCH_POINTS),
+    max: MAX_METRIC_BATCH_POINTS,
+    targetMs: config.worker.writeTargetMs,
+  });
+  const writer = new GroupCommit<NewMetricPoint>(
+    async (points) => {
+      const result = await store.store(points);
+      backoff.succeeded();
+      return result;
+    },
+    limit,
+    {
+      afterFailure: (outcome) => backoff.afterFailedWrite(outcome, limit.current),
+      afterSlowWrite: (outcome) => backoff.slowWrite(outcome, limit.current),
+    },
+  );
+  const workerRedis = createRedisConnection(config.redis.url, 'worker', {
+    connectionName: 'processor_service:metrics-worker',
+  });
+  const worker = new Worker(metricQueueName(config.queueName), createMetricProcessor(writer), {
+    connection: workerRedis,
+    prefix: config.redis.prefix,
+    concurrency: config.worker.concurrency,
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: config.worker.maxStalledCount,
+  });
+  worker.on('error', (error) => logger.error('metric worker error', errorMeta(error)));
+  worker.on('failed', (job, error) => {
+    logger.warn('metric job failed', { job_id: job?.id, attempts: job?.attemptsMade, ...errorMeta(error) });
+  });
+  return { worker, queue, writer, redis, workerRedis };
 }

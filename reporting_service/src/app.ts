@@ -26,6 +26,9 @@ import { queryRateLimit } from './middlewares/query-rate-limit.middleware';
 import { createQueryRouter } from './routes/query.route';
 import { createQueryService } from './services/query.service';
 import { createDashboardRouter } from './routes/dashboard.route';
+import { createMetricQueryController } from './controllers/metric-query.controller';
+import { createMetricQueryRouter } from './routes/metric-query.route';
+import { createMetricQueryService } from './services/metric-query.service';
 
 export interface ReportingDeps {
   config: Readonly<ReportingConfig>;
@@ -73,6 +76,13 @@ export function createApp(deps: ReportingDeps): Express {
       readers,
       cors,
       queryRateLimit(deps.config.query.ratePerHour),
+    ),
+  );
+  app.use(
+    createMetricQueryRouter(
+      createMetricQueryController(createMetricQueryService(sites, deps.mongo)),
+      readers,
+      cors,
     ),
   );
   app.use(notFound());

@@ -6,6 +6,7 @@ import {
   type PropValue,
 } from '../events/event-identity';
 import { JOBS } from './names';
+import type { IngestMetricsJob } from './metric-payloads';
 
 /** A device class, as ingestion derives it from the user agent. */
 export const DEVICE_TYPES = ['desktop', 'mobile', 'tablet', 'unknown'] as const;
@@ -114,6 +115,8 @@ export const JOB_MAX_EVENTS = MAX_EVENTS_PER_REQUEST;
 /** Every job name with its payload type: producer and consumer agree through this map. */
 export interface JobPayloads {
   [JOBS.ingestEvents]: IngestEventsJob;
+  /** On the metrics queue (metric-payloads.ts). */
+  [JOBS.ingestMetrics]: IngestMetricsJob;
 }
 
 /**

@@ -14,6 +14,8 @@ export interface JobResult {
   batches: number;
   /** Old job_runs documents trimmed (retention only). */
   historyRemoved?: number;
+  /** Raw custom-metric points deleted (retention only; logged, not stored in job_runs). */
+  metricPointsRemoved?: number;
 }
 
 export interface JobContext {

@@ -1,7 +1,13 @@
 import type mongoose from 'mongoose';
 import { DAY_MS, logger, startOfHour } from '@analytics/common';
 import type { CronConfig } from '../config';
-import { jobRunsByAge, rawEventsByAge, writeManifestsByAge } from '../repositories/aged-documents.repository';
+import {
+  jobRunsByAge,
+  metricPointsByAge,
+  metricWritesByAge,
+  rawEventsByAge,
+  writeManifestsByAge,
+} from '../repositories/aged-documents.repository';
 import { deleteOlderThan } from '../services/batched-delete.service';
 import type { CronJob } from './cron-job.types';
 
@@ -13,8 +19,9 @@ export interface RetentionJobDeps {
 
 /**
  * Removes raw events older than RETENTION_DAYS, then the processor's write manifests written before the
- * same cutoff, then job runs older than JOB_HISTORY_DAYS. Rollups are never touched, so /stats answers
- * the same for a day whose raw events are gone.
+ * same cutoff, then the raw custom-metric points and their write manifests by the same rule, then job runs
+ * older than JOB_HISTORY_DAYS. Rollups are never touched, so /stats answers the same for a day whose raw
+ * events are gone (and /metrics/query the same counts and sums; its percentiles turn approximate).
  */
 export function createRetentionJob({ mongo, config, now }: RetentionJobDeps): CronJob {
   const { days, intervalMs, batchSize, batchPauseMs } = config.retention;
@@ -39,6 +46,22 @@ export function createRetentionJob({ mongo, config, now }: RetentionJobDeps): Cr
       // A manifest is written after its events arrived, and an event's timestamp is at most 5 minutes
       // past its arrival, so a manifest a day older than the cutoff describes only removed events.
       await deleteOlderThan(writeManifestsByAge(mongo), new Date(cutoff.getTime() - DAY_MS), {
+        batchSize,
+        pauseMs: batchPauseMs,
+        signal,
+        onBatch: () => undefined,
+      });
+      // Custom-metric points follow the same rule and the same cutoff (their age limit is the events').
+      progress.metricPointsRemoved = 0;
+      await deleteOlderThan(metricPointsByAge(mongo), cutoff, {
+        batchSize,
+        pauseMs: batchPauseMs,
+        signal,
+        onBatch: (deleted) => {
+          progress.metricPointsRemoved = (progress.metricPointsRemoved ?? 0) + deleted;
+        },
+      });
+      await deleteOlderThan(metricWritesByAge(mongo), new Date(cutoff.getTime() - DAY_MS), {
         batchSize,
         pauseMs: batchPauseMs,
         signal,

@@ -1,6 +1,8 @@
 import type mongoose from 'mongoose';
 import {
   boundedMongo,
+  getMetricPointModel,
+  getMetricWriteModel,
   getRawEventModel,
   getWriteManifestModel,
   MONGO_OPERATION_TIMEOUT_MS,
@@ -65,6 +67,16 @@ export function rawEventsByAge(connection: mongoose.Connection): AgedDocuments {
  */
 export function writeManifestsByAge(connection: mongoose.Connection): AgedDocuments {
   return agedDocuments(getWriteManifestModel(connection).collection, 'created_at');
+}
+
+/** Raw custom-metric points by their `timestamp`; metric rollups are never touched. */
+export function metricPointsByAge(connection: mongoose.Connection): AgedDocuments {
+  return agedDocuments(getMetricPointModel(connection).collection, 'timestamp');
+}
+
+/** The processor's metric write manifests, by `created_at` (as writeManifestsByAge). */
+export function metricWritesByAge(connection: mongoose.Connection): AgedDocuments {
+  return agedDocuments(getMetricWriteModel(connection).collection, 'created_at');
 }
 
 /** The cron service's own run history, by `started_at`. */

@@ -1,6 +1,9 @@
 import type mongoose from 'mongoose';
 import {
   boundedMongo,
+  getMetricPointModel,
+  getMetricRollupModel,
+  getMetricWriteModel,
   getRawEventModel,
   getRollupModel,
   getSiteDomainModel,
@@ -8,6 +11,7 @@ import {
   getVisitPartModel,
   getWriteManifestModel,
   MONGO_OPERATION_TIMEOUT_MS,
+  type MetricWriteDocument,
   type WriteManifestDocument,
 } from '@analytics/common';
 
@@ -38,6 +42,17 @@ export interface SiteDataRepository {
     limit: number,
   ): Promise<WriteManifestDocument[]>;
   deleteManifests(ids: string[]): Promise<number>;
+  /** Deletes at most `limit` raw custom-metric points of the site. */
+  deleteMetricPointBatch(siteId: string, limit: number): Promise<number>;
+  /** Deletes at most `limit` custom-metric rollups of the site. */
+  deleteMetricRollupBatch(siteId: string, limit: number): Promise<number>;
+  /** As findManifestsMentioning, for the metric writes (`metric_writes`). */
+  findMetricWritesMentioning(
+    siteId: string,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<MetricWriteDocument[]>;
+  deleteMetricWrites(ids: string[]): Promise<number>;
   releaseDomains(siteId: string): Promise<void>;
   /** Removes the site document itself, only if it is still this deletion (same mark). */
   removeSite(site: DeletedSite): Promise<boolean>;
@@ -55,6 +70,10 @@ export function createSiteDataRepository(connection: mongoose.Connection): SiteD
   const visitParts = getVisitPartModel(connection).collection as unknown as mongoose.mongo.Collection<{
     _id: unknown;
   }>;
+  const metricPoints = getMetricPointModel(connection).collection;
+  const metricRollups = getMetricRollupModel(connection).collection;
+  const metricWrites = getMetricWriteModel(connection)
+    .collection as unknown as mongoose.mongo.Collection<MetricWriteDocument>;
   const options = { maxTimeMS: MONGO_OPERATION_TIMEOUT_MS };
 
   /** Finds a batch of ids by site, then deletes exactly those (still of that site): one bounded statement. */
@@ -106,6 +125,20 @@ export function createSiteDataRepository(connection: mongoose.Connection): SiteD
     async deleteManifests(ids) {
       if (ids.length === 0) return 0;
       const result = await boundedMongo(manifests.deleteMany({ _id: { $in: ids } }, options));
+      return result.deletedCount;
+    },
+    deleteMetricPointBatch: (siteId, limit) =>
+      deleteBatch(metricPoints as unknown as mongoose.mongo.Collection<{ _id: unknown }>, siteId, limit),
+    deleteMetricRollupBatch: (siteId, limit) =>
+      deleteBatch(metricRollups as unknown as mongoose.mongo.Collection<{ _id: unknown }>, siteId, limit),
+    async findMetricWritesMentioning(siteId, afterId, limit) {
+      const mentions = { deltas: { $elemMatch: { site_id: siteId } } };
+      const filter = afterId === undefined ? mentions : { ...mentions, _id: { $gt: afterId } };
+      return boundedMongo(metricWrites.find(filter, options).sort({ _id: 1 }).limit(limit).toArray());
+    },
+    async deleteMetricWrites(ids) {
+      if (ids.length === 0) return 0;
+      const result = await boundedMongo(metricWrites.deleteMany({ _id: { $in: ids } }, options));
       return result.deletedCount;
     },
     async releaseDomains(siteId) {

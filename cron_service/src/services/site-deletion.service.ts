@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eventKey, type WriteManifestDocument } from '@analytics/common';
+import {
+  metricPointKey,
+  eventKey,
+  type MetricWriteDocument,
+  type WriteManifestDocument,
+} from '@analytics/common';
 import type { SiteDataRepository } from '../repositories/site-data.repository';
 
 export interface SitePurgeOptions {
@@ -26,8 +31,19 @@ export function isManifestOnlyOf(manifest: WriteManifestDocument, siteId: string
   );
 }
 
+/** As isManifestOnlyOf, for a custom-metric write (`metric_writes`). */
+export function isMetricWriteOnlyOf(manifest: MetricWriteDocument, siteId: string): boolean {
+  const prefix = metricPointKey(siteId, '');
+  return (
+    manifest.applied &&
+    manifest.deltas.every((delta) => delta.site_id === siteId) &&
+    manifest.keys.every((key) => key.startsWith(prefix))
+  );
+}
+
 /**
- * Removes every raw event, rollup and own write manifest of a site, a bounded batch per statement, until
+ * Removes every raw event, rollup and own write manifest of a site (and its custom-metric points,
+ * rollups and own metric writes), a bounded batch per statement, until
  * none is left. Safe to repeat (a later run finds less or nothing); an abort stops it between batches.
  */
 export async function purgeSiteData(
@@ -35,7 +51,12 @@ export async function purgeSiteData(
   siteId: string,
   options: SitePurgeOptions,
 ): Promise<void> {
-  for (const deleteBatch of [repository.deleteEventBatch, repository.deleteRollupBatch]) {
+  for (const deleteBatch of [
+    repository.deleteEventBatch,
+    repository.deleteRollupBatch,
+    repository.deleteMetricPointBatch,
+    repository.deleteMetricRollupBatch,
+  ]) {
     for (;;) {
       options.signal.throwIfAborted();
       const removed = await deleteBatch(siteId, options.batchSize);
@@ -43,6 +64,18 @@ export async function purgeSiteData(
       if (removed < options.batchSize) break;
       await pause(options);
     }
+  }
+  let afterMetricWrite: string | undefined;
+  for (;;) {
+    options.signal.throwIfAborted();
+    const found = await repository.findMetricWritesMentioning(siteId, afterMetricWrite, options.batchSize);
+    const removed = await repository.deleteMetricWrites(
+      found.filter((manifest) => isMetricWriteOnlyOf(manifest, siteId)).map((manifest) => manifest._id),
+    );
+    if (removed > 0) options.onBatch(removed);
+    if (found.length < options.batchSize) break;
+    afterMetricWrite = found[found.length - 1]!._id;
+    await pause(options);
   }
   let afterId: string | undefined;
   for (;;) {

@@ -142,4 +142,11 @@ export class EventEnricher {
     const addressKey = addressRateLimitKey(salts.get(rateLimitDate)!, clientAddressGroup(request.clientIp));
     return { kept, bots, addressKey };
   }
+
+  /** The per-address rate limit's key alone, for requests without events to enrich (`POST /metrics`). */
+  async addressKeyOf(request: RequestIdentity): Promise<string> {
+    const rateLimitDate = request.receivedAt.toISOString().slice(0, 10);
+    const salts = await this.deps.salts.saltsFor([rateLimitDate]);
+    return addressRateLimitKey(salts.get(rateLimitDate)!, clientAddressGroup(request.clientIp));
+  }
 }

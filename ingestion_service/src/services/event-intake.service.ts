@@ -120,7 +120,10 @@ export class EventIntake {
     }
   }
 
-  /** Every key the client sent must be the same one, and it must belong to a known site. */
+  /**
+   * Every key the client sent must be the same one, and it must belong to a known site (also used by
+   * `POST /metrics`).
+   */
   siteForKeys(candidates: { field: string; key: string | undefined }[]): string {
     const sent = candidates.filter((c): c is { field: string; key: string } => c.key !== undefined);
     const first = sent[0];
@@ -207,7 +210,7 @@ function rejectProtoKeys(event: unknown, at: string): void {
   ]);
 }
 
-function requireSameSite(keySiteId: string, events: { field: string; siteId: string }[]): void {
+export function requireSameSite(keySiteId: string, events: { field: string; siteId: string }[]): void {
   const foreign = events.filter((event) => event.siteId !== keySiteId);
   if (foreign.length > 0) {
     throw new AppError('invalid-write-key', 'The write key does not belong to the site of every event', {

@@ -13,9 +13,12 @@ export interface CommitReceipt {
   ip?: IpWindow;
 }
 
-export interface GroupCommitOptions {
+export interface GroupCommitOptions<R = AcceptedRequest> {
   limits: RateLimits;
-  queue: EventQueue;
+  /** Where the events' jobs go (packed by packJobs); or `store` for other kinds of requests. */
+  queue?: EventQueue;
+  /** Stores the requests of one flush in Redis, all or none (the metrics queue uses this). */
+  store?: (requests: R[]) => Promise<void>;
   /** A request is answered 503 when its commit has not finished within this time. */
   deadlineMs: number;
   /** Flushes under way at once; the next one starts while the last waits for Redis. */
@@ -24,9 +27,9 @@ export interface GroupCommitOptions {
   maxRequestsPerFlush?: number;
 }
 
-interface Pending {
+interface Pending<R> {
   claim: RateLimitClaim;
-  request: AcceptedRequest;
+  request: R;
   resolve: (receipt: CommitReceipt) => void;
   reject: (error: unknown) => void;
   settled: boolean;
@@ -43,22 +46,28 @@ interface Pending {
  * batching adds no wait; under heavy load flushes grow, and fewer, larger jobs also make the
  * processor's work per event smaller.
  */
-export class GroupCommit {
-  private pending: Pending[] = [];
+export class GroupCommit<R = AcceptedRequest> {
+  private pending: Pending<R>[] = [];
   private inFlight = 0;
   private scheduled = false;
   private readonly maxInFlight: number;
   private readonly maxRequestsPerFlush: number;
+  private readonly store: (requests: R[]) => Promise<void>;
 
-  constructor(private readonly options: GroupCommitOptions) {
+  constructor(private readonly options: GroupCommitOptions<R>) {
     this.maxInFlight = options.maxInFlight ?? 2;
     this.maxRequestsPerFlush = options.maxRequestsPerFlush ?? 1000;
+    const { queue, store } = options;
+    if (store) this.store = store;
+    else if (queue)
+      this.store = (requests) => queue.enqueue(packJobs(requests as unknown as AcceptedRequest[]));
+    else throw new Error('a group commit needs a queue or a store');
   }
 
   /** Resolves when the request's events are in Redis; rejects with a 429 or 503 AppError. */
-  commit(claim: RateLimitClaim, request: AcceptedRequest): Promise<CommitReceipt> {
+  commit(claim: RateLimitClaim, request: R): Promise<CommitReceipt> {
     return new Promise<CommitReceipt>((resolve, reject) => {
-      const entry: Pending = {
+      const entry: Pending<R> = {
         claim,
         request,
         resolve,
@@ -90,7 +99,7 @@ export class GroupCommit {
     this.schedule();
     try {
       const verdicts = await this.options.limits.check(batch.map((entry) => entry.claim));
-      const allowed: { entry: Pending; receipt: CommitReceipt }[] = [];
+      const allowed: { entry: Pending<R>; receipt: CommitReceipt }[] = [];
       batch.forEach((entry, i) => {
         const verdict = verdicts[i]!;
         if (verdict.allowed) allowed.push({ entry, receipt: { ip: verdict.ip } });
@@ -98,7 +107,7 @@ export class GroupCommit {
       });
       const live = allowed.filter(({ entry }) => !entry.settled);
       if (live.length > 0) {
-        await this.options.queue.enqueue(packJobs(live.map(({ entry }) => entry.request)));
+        await this.store(live.map(({ entry }) => entry.request));
         for (const { entry, receipt } of live) settle(entry, undefined, receipt);
       }
     } catch (error) {
@@ -111,14 +120,14 @@ export class GroupCommit {
   }
 
   /** Past its deadline: a request not yet sent is dropped (never enqueued), one sent may still land. */
-  private expire(entry: Pending): void {
+  private expire(entry: Pending<R>): void {
     if (entry.settled) return;
     if (!entry.sent) this.pending = this.pending.filter((other) => other !== entry);
     settle(entry, redisUnavailable(new Error(`no answer from Redis within ${this.options.deadlineMs} ms`)));
   }
 }
 
-function settle(entry: Pending, error: unknown, receipt: CommitReceipt = {}): void {
+function settle<R>(entry: Pending<R>, error: unknown, receipt: CommitReceipt = {}): void {
   if (entry.settled) return;
   entry.settled = true;
   clearTimeout(entry.timer);

@@ -49,7 +49,7 @@ const PAGE_VIEW_SPELLINGS = [
 ];
 
 /** Format only; the window around the request's arrival is checked after Joi (timestampWindowDetails). */
-const timestampRule = Joi.string()
+export const timestampRule = Joi.string()
   .max(64)
   .custom((value: string, helpers) => {
     const at = parseIsoTimestamp(value);
@@ -89,7 +89,7 @@ export function timestampWindowDetails(
   return details;
 }
 
-const writeKeyRule = Joi.string().min(1).max(200);
+export const writeKeyRule = Joi.string().min(1).max(200);
 
 const eventSchema = Joi.object<EventInput>({
   site_id: siteIdRule.required(),
@@ -110,7 +110,7 @@ const eventSchema = Joi.object<EventInput>({
   write_key: writeKeyRule,
 });
 
-const VALIDATION_PREFS: Joi.ValidationOptions = {
+export const VALIDATION_PREFS: Joi.ValidationOptions = {
   abortEarly: false,
   convert: false,
   allowUnknown: false,
