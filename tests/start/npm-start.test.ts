@@ -92,7 +92,10 @@ function makeStandIn(): string {
       references: { path: string }[];
     }
   ).references.map((reference) => reference.path);
-  const linked = ['node_modules', 'tsconfig.json', 'tsconfig.base.json', ...references];
+  // A package inside another (reporting_service/dashboard) comes with its parent's link.
+  const linked = ['node_modules', 'tsconfig.json', 'tsconfig.base.json', ...references].filter(
+    (name, _, all) => !all.some((other) => name.startsWith(`${other}/`)),
+  );
   for (const name of linked) fs.symlinkSync(path.join(CHECKOUT, name), path.join(root, name));
   return root;
 }
