@@ -25,6 +25,9 @@ import { createQueryController } from './controllers/query.controller';
 import { queryRateLimit } from './middlewares/query-rate-limit.middleware';
 import { createQueryRouter } from './routes/query.route';
 import { createQueryService } from './services/query.service';
+import { createDashboardSummaryController } from './controllers/dashboard-summary.controller';
+import { createDashboardSummaryRouter } from './routes/dashboard-summary.route';
+import { createDashboardSummaryService } from './services/dashboard-summary.service';
 import { createDashboardRouter } from './routes/dashboard.route';
 import { createMetricQueryController } from './controllers/metric-query.controller';
 import { createMetricQueryRouter } from './routes/metric-query.route';
@@ -65,17 +68,23 @@ export function createApp(deps: ReportingDeps): Express {
   app.use(
     createStatsRouter(createStatsController(createStatsService(sites, deps.mongo, deps.now)), readers, cors),
   );
+  const queries = createQueryService(sites, deps.mongo, {
+    timeoutMs: deps.config.query.timeoutMs,
+    ...(deps.now && { now: deps.now }),
+  });
   app.use(
     createQueryRouter(
-      createQueryController(
-        createQueryService(sites, deps.mongo, {
-          timeoutMs: deps.config.query.timeoutMs,
-          ...(deps.now && { now: deps.now }),
-        }),
-      ),
+      createQueryController(queries),
       readers,
       cors,
       queryRateLimit(deps.config.query.ratePerHour),
+    ),
+  );
+  app.use(
+    createDashboardSummaryRouter(
+      createDashboardSummaryController(createDashboardSummaryService(queries, deps.mongo, deps.now)),
+      readers,
+      cors,
     ),
   );
   app.use(
