@@ -34,13 +34,15 @@ export interface QueryService {
 export function createQueryService(
   sites: SiteRepository,
   mongo: mongoose.Connection,
-  options: { timeoutMs: number; now?: () => Date },
+  options: { timeoutMs: number; now?: () => Date; elapsedClock?: () => number },
 ): QueryService {
   const now = options.now ?? (() => new Date());
+  // Milliseconds for the deadline (tests pass a clock that runs fast).
+  const clock = options.elapsedClock ?? (() => Date.now());
   return {
     async query(body) {
-      const started = Date.now();
-      const deadline: Deadline = { remainingMs: () => options.timeoutMs - (Date.now() - started) };
+      const started = clock();
+      const deadline: Deadline = { remainingMs: () => options.timeoutMs - (clock() - started) };
       const site = await sites.findById(body.site_id);
       if (!site) throw siteNotFoundError(body.site_id);
       const timezone = site.timezone ?? DEFAULT_SITE_TIMEZONE;

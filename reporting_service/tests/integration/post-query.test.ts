@@ -108,3 +108,29 @@ describe('POST /api/v2/query', () => {
     expect(statuses[12]).toBe(429);
   });
 });
+
+describe('the query deadline', () => {
+  it('when a query runs past QUERY_TIMEOUT_MS, then it answers 503 query-timeout', async () => {
+    const { createQueryService } = await import('../../src/services/query.service');
+    const { createSiteRepository } = await import('../../src/repositories/site.repository');
+    // A clock that jumps 400 ms per reading: the second read of a 1,000 ms query starts past its deadline.
+    let fake = 0;
+    const queries = createQueryService(createSiteRepository(h.mongo), h.mongo, {
+      timeoutMs: 1000,
+      elapsedClock: () => (fake += 400),
+    });
+    const body = {
+      site_id: site.siteId,
+      metrics: ['visitors' as const],
+      date_range: ['2026-12-01', '2026-12-02'] as [string, string],
+      dimensions: [],
+      filters: [],
+      include: { time_labels: false, total_rows: false, comparisons: { mode: 'previous_period' as const } },
+      pagination: { limit: 10, offset: 0 },
+    };
+    await expect(queries.query(body)).rejects.toMatchObject({ status: 503, code: 'query-timeout' });
+    // With a real clock the same query answers.
+    const real = createQueryService(createSiteRepository(h.mongo), h.mongo, { timeoutMs: 10_000 });
+    expect((await real.query(body)).results).toHaveLength(1);
+  });
+});
