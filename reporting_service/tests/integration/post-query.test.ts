@@ -1,6 +1,8 @@
 import { getVisitPartModel, visitPartId, type VisitPartDocument } from '@analytics/common';
 import { insertTestSite, type TestSite } from '@analytics/testkit';
 import { startReportingHarness, type ReportingHarness } from '../fixtures/reporting-harness';
+import { createSiteRepository } from '../../src/repositories/site.repository';
+import { createQueryService } from '../../src/services/query.service';
 
 const ADMIN = 'admin-key-for-tests-0123456789';
 let h: ReportingHarness;
@@ -111,8 +113,6 @@ describe('POST /api/v2/query', () => {
 
 describe('the query deadline', () => {
   it('when a query runs past QUERY_TIMEOUT_MS, then it answers 503 query-timeout', async () => {
-    const { createQueryService } = await import('../../src/services/query.service');
-    const { createSiteRepository } = await import('../../src/repositories/site.repository');
     // A clock that jumps 400 ms per reading: the second read of a 1,000 ms query starts past its deadline.
     let fake = 0;
     const queries = createQueryService(createSiteRepository(h.mongo), h.mongo, {
