@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type mongoose from 'mongoose';
@@ -6,12 +7,20 @@ import {
   healthRoutes,
   httpMetrics,
   notFound,
+  counter,
   pingMongo,
   requestContext,
   type ServiceMetrics,
 } from '@analytics/common';
 import type { ReportingConfig } from './config';
+import { createExportController } from './controllers/export.controller';
 import { createSiteController } from './controllers/site.controller';
+import { createUserController } from './controllers/user.controller';
+import { requireAdminOrBasic } from './middlewares/board-auth.middleware';
+import { createExportRouter } from './routes/export.route';
+import { createQueueBoardRouter } from './routes/queue-board.route';
+import { createUserRouter } from './routes/user.route';
+import { createUserErasureRepository } from './repositories/user-erasure.repository';
 import { createStatsController } from './controllers/stats.controller';
 import { requireReader } from './middlewares/read-auth.middleware';
 import { readCors } from './middlewares/read-cors.middleware';
@@ -28,7 +37,11 @@ export interface ReportingDeps {
   /** The clock of the default window (tests pin it). */
   now?: () => Date;
   metrics?: ServiceMetrics;
+  /** The events queue, shown read-only at /admin/queues (not mounted without it). */
+  eventsQueue?: Queue;
 }
+
+export const EXPORTS_METRIC = 'analytics_exports_total';
 
 /** The Express app, without listen(), so tests drive it with supertest. */
 export function createApp(deps: ReportingDeps): Express {
@@ -38,6 +51,11 @@ export function createApp(deps: ReportingDeps): Express {
   app.set('query parser', 'simple');
   if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(requestContext());
+  const adminOnly = requireAdmin(deps.config.adminApiKey);
+  // Before helmet's default policy: the board gets a CSP of its own (routes/queue-board.route.ts).
+  if (deps.eventsQueue) {
+    app.use(createQueueBoardRouter(deps.eventsQueue, requireAdminOrBasic(deps.config.adminApiKey)));
+  }
   app.use(helmet());
 
   app.use(healthRoutes({ mongodb: () => pingMongo(deps.mongo) }));
@@ -48,13 +66,26 @@ export function createApp(deps: ReportingDeps): Express {
   app.use(
     createSiteRouter(
       createSiteController({ sites, domains }),
-      requireAdmin(deps.config.adminApiKey),
+      adminOnly,
       readers,
       cors,
     ),
   );
   app.use(
     createStatsRouter(createStatsController(createStatsService(sites, deps.mongo, deps.now)), readers, cors),
+  );
+  const exports = deps.metrics
+    ? counter(deps.metrics.registry, EXPORTS_METRIC, 'Exports of raw events, by format and outcome', [
+        'format',
+        'outcome',
+      ])
+    : undefined;
+  app.use(createExportRouter(createExportController({ sites, mongo: deps.mongo, exports }), adminOnly));
+  app.use(
+    createUserRouter(
+      createUserController({ sites, erasures: createUserErasureRepository(deps.mongo), mongo: deps.mongo }),
+      adminOnly,
+    ),
   );
   app.use(notFound());
   app.use(errorHandler());

@@ -57,9 +57,13 @@ export const userErasureSchema = new mongoose.Schema<UserErasureDocument>(
   },
   { collection: USER_ERASURE_COLLECTION, versionKey: false },
 );
-// The job's pending work, oldest first; a repeated DELETE finds the pending request of the same user.
+// The job's pending work, oldest first.
 userErasureSchema.index({ status: 1, requested_at: 1 });
-userErasureSchema.index({ site_id: 1, user_id_hash: 1, status: 1 });
+// One pending request per user of a site: concurrent DELETEs share it (one pseudonym for all the sets).
+userErasureSchema.index(
+  { site_id: 1, user_id_hash: 1 },
+  { unique: true, partialFilterExpression: { status: 'pending' }, name: 'one_pending_per_user' },
+);
 
 export type UserErasureModel = mongoose.Model<UserErasureDocument>;
 
