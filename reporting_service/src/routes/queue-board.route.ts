@@ -4,6 +4,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { Router, type RequestHandler } from 'express';
 import helmet from 'helmet';
+import { AppError } from '@analytics/common';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
 
@@ -43,7 +44,13 @@ export function createQueueBoardRouter(queue: Queue, requireAdmin: RequestHandle
     QUEUE_BOARD_PATH,
     requireAdmin,
     helmet.contentSecurityPolicy(QUEUE_BOARD_CSP),
-    (_req, res, next) => {
+    (req, res, next) => {
+      // Read-only twice over: the adapter refuses changes, and no method that could change anything passes.
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('Allow', 'GET, HEAD');
+        next(new AppError('read-only', 'The queue dashboard is read-only', { status: 405 }));
+        return;
+      }
       res.setHeader('Cache-Control', 'private, no-store');
       next();
     },
