@@ -74,13 +74,13 @@ export function createApp(deps: ReportingDeps): Express {
   app.use(
     createStatsRouter(createStatsController(createStatsService(sites, deps.mongo, deps.now)), readers, cors),
   );
-  const exports = deps.metrics
+  const exportCounter = deps.metrics
     ? counter(deps.metrics.registry, EXPORTS_METRIC, 'Exports of raw events, by format and outcome', [
         'format',
         'outcome',
       ])
     : undefined;
-  app.use(createExportRouter(createExportController({ sites, mongo: deps.mongo, exports }), adminOnly));
+  app.use(createExportRouter(createExportController({ sites, mongo: deps.mongo, exports: exportCounter }), adminOnly));
   app.use(
     createUserRouter(
       createUserController({ sites, erasures: createUserErasureRepository(deps.mongo), mongo: deps.mongo }),
