@@ -63,14 +63,7 @@ export function createApp(deps: ReportingDeps): Express {
   const domains = createSiteDomainRepository(deps.mongo);
   const readers = requireReader(sites, deps.config.adminApiKey);
   const cors = readCors(deps.config.corsOrigins);
-  app.use(
-    createSiteRouter(
-      createSiteController({ sites, domains }),
-      adminOnly,
-      readers,
-      cors,
-    ),
-  );
+  app.use(createSiteRouter(createSiteController({ sites, domains }), adminOnly, readers, cors));
   app.use(
     createStatsRouter(createStatsController(createStatsService(sites, deps.mongo, deps.now)), readers, cors),
   );
@@ -80,7 +73,12 @@ export function createApp(deps: ReportingDeps): Express {
         'outcome',
       ])
     : undefined;
-  app.use(createExportRouter(createExportController({ sites, mongo: deps.mongo, exports: exportCounter }), adminOnly));
+  app.use(
+    createExportRouter(
+      createExportController({ sites, mongo: deps.mongo, exports: exportCounter }),
+      adminOnly,
+    ),
+  );
   app.use(
     createUserRouter(
       createUserController({ sites, erasures: createUserErasureRepository(deps.mongo), mongo: deps.mongo }),

@@ -27,7 +27,13 @@ const REQUESTS_PER_RUN = 20;
  * writes the audit record, marks the request done and drops the user id and pseudonym from it. With the
  * defaults (10 s, 30 s) a request is done within 40 s.
  */
-export function createUserErasureJob({ mongo, config, now, eventsQueue, instance }: UserErasureJobDeps): CronJob {
+export function createUserErasureJob({
+  mongo,
+  config,
+  now,
+  eventsQueue,
+  instance,
+}: UserErasureJobDeps): CronJob {
   const repository = createUserDataRepository(mongo);
   const { intervalMs, settleMs } = config.siteDeletion;
   return {
@@ -52,7 +58,11 @@ export function createUserErasureJob({ mongo, config, now, eventsQueue, instance
         progress.removed += counts.jobs_removed + counts.jobs_rewritten + counts.visit_parts;
         if (isErasureSettled(request, passStartedAt, settleMs)) {
           await repository.finish(request, addErasureCounts(request.counts, counts), now(), instance);
-          logger.info('user erasure done', { siteId: request.site_id, erasureId: request._id, passes: request.passes + 1 });
+          logger.info('user erasure done', {
+            siteId: request.site_id,
+            erasureId: request._id,
+            passes: request.passes + 1,
+          });
         } else {
           await repository.recordPass(request._id, counts, now());
         }

@@ -32,9 +32,7 @@ export interface QueuePurgeResult {
 
 /** What becomes of a job's payload without the user's events: unchanged, removed, or rewritten. */
 export type PayloadWithout =
-  | { kind: 'untouched' }
-  | { kind: 'remove' }
-  | { kind: 'rewrite'; data: IngestEventsJob };
+  { kind: 'untouched' } | { kind: 'remove' } | { kind: 'rewrite'; data: IngestEventsJob };
 
 /** Pure: the payload without the events of `userId` on `siteId` (a request left empty is dropped). */
 export function payloadWithoutUser(data: IngestEventsJob, siteId: string, userId: string): PayloadWithout {
@@ -65,7 +63,8 @@ export async function purgeUserJobs(
   const result: QueuePurgeResult = { removed: 0, rewritten: 0 };
   for (const state of ERASABLE_JOB_STATES) {
     // Collected first, then changed: removing while paging would shift the pages.
-    const touched: { job: Job<IngestEventsJob>; change: Exclude<PayloadWithout, { kind: 'untouched' }> }[] = [];
+    const touched: { job: Job<IngestEventsJob>; change: Exclude<PayloadWithout, { kind: 'untouched' }> }[] =
+      [];
     for (let start = 0; ; start += SCAN_PAGE) {
       signal.throwIfAborted();
       const page = await queue.getJobs([state], start, start + SCAN_PAGE - 1, true);

@@ -30,7 +30,12 @@ export interface UserDataRepository {
    */
   pseudonymiseRollupBatch(siteId: string, userId: string, pseudonym: string, limit: number): Promise<number>;
   /** Rewrites the user's entries of at most `limit` write manifests to the pseudonym; the number rewritten. */
-  pseudonymiseManifestBatch(siteId: string, userId: string, pseudonym: string, limit: number): Promise<number>;
+  pseudonymiseManifestBatch(
+    siteId: string,
+    userId: string,
+    pseudonym: string,
+    limit: number,
+  ): Promise<number>;
   /** `visit_parts`: `visitor: u:<user_id>` becomes `u:<pseudonym>`; the number changed. */
   pseudonymiseVisitParts(siteId: string, userId: string, pseudonym: string): Promise<number>;
   recordPass(id: string, counts: UserErasureCounts, at: Date): Promise<void>;
@@ -108,7 +113,10 @@ export function createUserDataRepository(connection: mongoose.Connection): UserD
       await boundedMongo(
         manifests.bulkWrite(
           found.map((manifest) => ({
-            updateOne: { filter: { _id: manifest._id }, update: { $set: { users: manifest.users.map(rename) } } },
+            updateOne: {
+              filter: { _id: manifest._id },
+              update: { $set: { users: manifest.users.map(rename) } },
+            },
           })),
           { ordered: false, ...options },
         ),
@@ -131,7 +139,11 @@ export function createUserDataRepository(connection: mongoose.Connection): UserD
       const inc: Record<string, number> = { passes: 1 };
       for (const [key, value] of Object.entries(counts)) inc[`counts.${key}`] = value;
       await boundedMongo(
-        erasures.updateOne({ _id: id, status: 'pending' }, { $inc: inc, $set: { last_pass_at: at } }, options),
+        erasures.updateOne(
+          { _id: id, status: 'pending' },
+          { $inc: inc, $set: { last_pass_at: at } },
+          options,
+        ),
       );
     },
 

@@ -34,7 +34,8 @@ export async function runErasurePass(
   options: ErasurePassOptions,
 ): Promise<UserErasureCounts> {
   const { site_id: siteId, user_id: userId, pseudonym } = request;
-  if (userId === undefined || pseudonym === undefined) throw new Error('a pending erasure without its user id');
+  if (userId === undefined || pseudonym === undefined)
+    throw new Error('a pending erasure without its user id');
   const counts = emptyErasureCounts();
   const jobs = await options.purgeJobs(siteId, userId);
   counts.jobs_removed = jobs.removed;
@@ -67,6 +68,10 @@ export async function runErasurePass(
  * worker's hands when it was made are stored by then, and removed by a pass) and this pass began after
  * that moment.
  */
-export function isErasureSettled(request: UserErasureDocument, passStartedAt: Date, settleMs: number): boolean {
+export function isErasureSettled(
+  request: UserErasureDocument,
+  passStartedAt: Date,
+  settleMs: number,
+): boolean {
   return passStartedAt.getTime() - request.requested_at.getTime() >= settleMs;
 }

@@ -144,7 +144,9 @@ describe('DELETE /users/:user_id, then the user-erasure job', () => {
     });
     const onlyTarget = await system.queue.add('ingest-events', {
       v: 2,
-      requests: [{ request_id: 'r-only', received_at: new Date().toISOString(), events: [late('w-1', TARGET)] }],
+      requests: [
+        { request_id: 'r-only', received_at: new Date().toISOString(), events: [late('w-1', TARGET)] },
+      ],
     });
     const mixed = await system.queue.add('ingest-events', {
       v: 2,
@@ -177,13 +179,19 @@ describe('DELETE /users/:user_id, then the user-erasure job', () => {
     ).toBeGreaterThan(0);
 
     const requestedAt = Date.now();
-    const res = await system.report.delete(`/users/${encodeURIComponent(TARGET)}`).query({ site_id: 'erase' }).set(admin);
+    const res = await system.report
+      .delete(`/users/${encodeURIComponent(TARGET)}`)
+      .query({ site_id: 'erase' })
+      .set(admin);
     expect(res.status).toBe(202);
     const body = res.body as { request_id: string; status: string; status_url: string };
     expect(body).toMatchObject({ status: 'pending', status_url: `/user-erasures/${body.request_id}` });
     expect(JSON.stringify(body)).not.toContain(TARGET);
     // Asked again while pending: the same request.
-    const again = await system.report.delete(`/users/${encodeURIComponent(TARGET)}`).query({ site_id: 'erase' }).set(admin);
+    const again = await system.report
+      .delete(`/users/${encodeURIComponent(TARGET)}`)
+      .query({ site_id: 'erase' })
+      .set(admin);
     expect(again.status).toBe(202);
     expect((again.body as { request_id: string }).request_id).toBe(body.request_id);
 
@@ -200,13 +208,20 @@ describe('DELETE /users/:user_id, then the user-erasure job', () => {
     // Raw events: exactly the target's are gone, on this site only.
     const left = await getRawEventModel(mongo()).find({ site_id: 'erase' }).lean();
     expect(left.map((e) => e.event_id).sort()).toEqual(
-      sent.filter((e) => e.user_id !== TARGET).map((e) => e.event_id).sort(),
+      sent
+        .filter((e) => e.user_id !== TARGET)
+        .map((e) => e.event_id)
+        .sort(),
     );
-    expect(await getRawEventModel(mongo()).countDocuments({ site_id: 'bystander', user_id: TARGET })).toBe(250);
+    expect(await getRawEventModel(mongo()).countDocuments({ site_id: 'bystander', user_id: TARGET })).toBe(
+      250,
+    );
     // Queue: the target-only job and the failed job are gone; the mixed one keeps only the other user's event.
     expect(await system.queue.getJob(onlyTarget.id!)).toBeUndefined();
     expect(await system.queue.getFailedCount()).toBe(0);
-    const rewritten = (await system.queue.getJob(mixed.id!))!.data as IngestEventsJob & { requests: { events: { event_id: string }[] }[] };
+    const rewritten = (await system.queue.getJob(mixed.id!))!.data as IngestEventsJob & {
+      requests: { events: { event_id: string }[] }[];
+    };
     expect(rewritten.requests.flatMap((r) => r.events.map((e) => e.event_id))).toEqual(['w-4']);
     // Sets: one pseudonym in every bucket the user had, nothing else changed.
     const rollupsAfter = await userRollups('erase');
@@ -219,8 +234,15 @@ describe('DELETE /users/:user_id, then the user-erasure job', () => {
     const [pseudonym] = [...pseudonyms] as [string];
     expect(pseudonym).not.toContain(TARGET);
     const bucketsOf = (docs: RollupDocument[]) => docs.map((r) => `${r.period}|${r.bucket}`).sort();
-    expect(bucketsOf(rollupsAfter.filter((r) => r.user_id === pseudonym))).toEqual(bucketsOf(targetRollupsBefore));
-    expect(await getWriteManifestModel(mongo()).countDocuments({ 'users.user_id': TARGET, 'users.site_id': 'erase' })).toBe(0);
+    expect(bucketsOf(rollupsAfter.filter((r) => r.user_id === pseudonym))).toEqual(
+      bucketsOf(targetRollupsBefore),
+    );
+    expect(
+      await getWriteManifestModel(mongo()).countDocuments({
+        'users.user_id': TARGET,
+        'users.site_id': 'erase',
+      }),
+    ).toBe(0);
     expect((await visitParts.find({}).sort({ _id: 1 }).toArray()).map((d) => d.visitor)).toEqual([
       `u:${pseudonym}`,
       `u:${pseudonym}`,
@@ -264,16 +286,24 @@ describe('DELETE /users/:user_id, then the user-erasure job', () => {
       expect(JSON.stringify(doc)).not.toContain(TARGET);
       expect(JSON.stringify(doc)).not.toContain(pseudonym);
     }
-    const events = await system.report.get(`/users/${encodeURIComponent(TARGET)}/events`).query({ site_id: 'erase' }).set(admin);
+    const events = await system.report
+      .get(`/users/${encodeURIComponent(TARGET)}/events`)
+      .query({ site_id: 'erase' })
+      .set(admin);
     expect(events.body).toEqual({ events: [], next_cursor: null });
 
     // Erasing again, once done: a new request that finds nothing and changes nothing.
-    const repeat = await system.report.delete(`/users/${encodeURIComponent(TARGET)}`).query({ site_id: 'erase' }).set(admin);
+    const repeat = await system.report
+      .delete(`/users/${encodeURIComponent(TARGET)}`)
+      .query({ site_id: 'erase' })
+      .set(admin);
     expect(repeat.status).toBe(202);
     expect((repeat.body as { request_id: string }).request_id).not.toBe(body.request_id);
     await waitFor(
       async () => {
-        const status = await system.report.get(`/user-erasures/${(repeat.body as { request_id: string }).request_id}`).set(admin);
+        const status = await system.report
+          .get(`/user-erasures/${(repeat.body as { request_id: string }).request_id}`)
+          .set(admin);
         return (status.body as { status: string }).status === 'done' ? true : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 250, what: 'the second erasure to be done' },
@@ -285,13 +315,18 @@ describe('DELETE /users/:user_id, then the user-erasure job', () => {
 
   it('when the key is not the admin key, the site is unknown or the request id malformed, then 401, 404, 400', async () => {
     const site = await createSite('erase-auth');
-    const reader = await system.report.delete('/users/u1').query({ site_id: 'erase-auth' }).set('authorization', `Bearer ${site.read_key}`);
+    const reader = await system.report
+      .delete('/users/u1')
+      .query({ site_id: 'erase-auth' })
+      .set('authorization', `Bearer ${site.read_key}`);
     expect(reader.status).toBe(401);
     expect((await system.report.delete('/users/u1').query({ site_id: 'erase-auth' })).status).toBe(401);
     expect((await system.report.delete('/users/u1').query({ site_id: 'nope' }).set(admin)).status).toBe(404);
     expect((await system.report.delete('/users/u1').set(admin)).status).toBe(400);
     expect((await system.report.get('/user-erasures/not-an-id').set(admin)).status).toBe(400);
-    expect((await system.report.get('/user-erasures/00000000-0000-4000-8000-000000000000').set(admin)).status).toBe(404);
+    expect(
+      (await system.report.get('/user-erasures/00000000-0000-4000-8000-000000000000').set(admin)).status,
+    ).toBe(404);
     expect(await getUserErasureModel(mongo()).countDocuments({})).toBe(0);
   });
 });

@@ -10,7 +10,11 @@ import {
 } from '@analytics/common';
 import { exportEvents } from '../queries/export-events.query';
 import type { SiteRepository } from '../repositories/site.repository';
-import { exportContentDisposition, EXPORT_CONTENT_TYPES, exportFormatStages } from '../services/export.service';
+import {
+  exportContentDisposition,
+  EXPORT_CONTENT_TYPES,
+  exportFormatStages,
+} from '../services/export.service';
 import { siteNotFoundError } from '../services/site.service';
 import { zoneDayRange } from '../services/site-days.service';
 import { exportSchema } from '../validations/export.validation';
@@ -54,7 +58,12 @@ export function createExportController(deps: ExportControllerDeps): { getExport:
         void cursor.close().catch(() => undefined);
         const outcome: ExportOutcome = !error ? 'completed' : isClientGone(error) ? 'aborted' : 'failed';
         deps.exports?.inc({ format: input.format, outcome });
-        const meta = { siteId: input.site_id, format: input.format, outcome, durationMs: Date.now() - startedAt };
+        const meta = {
+          siteId: input.site_id,
+          format: input.format,
+          outcome,
+          durationMs: Date.now() - startedAt,
+        };
         if (error && outcome === 'failed') logger.error('export failed', { ...meta, ...errorMeta(error) });
         else logger.info(outcome === 'completed' ? 'export completed' : 'export aborted by the client', meta);
       });

@@ -38,7 +38,12 @@ export function createUserController(deps: UserControllerDeps): {
     async deleteUser(req, res) {
       const { user_id: userId } = validateRequestInput(userParamsSchema, { ...req.params });
       const input = validateRequestInput(userErasureSchema, { ...req.query });
-      const view = await requestUserErasure(deps, input.site_id, userId, getContext()?.requestId ?? 'unknown');
+      const view = await requestUserErasure(
+        deps,
+        input.site_id,
+        userId,
+        getContext()?.requestId ?? 'unknown',
+      );
       res.setHeader('Cache-Control', PRIVATE_NO_STORE);
       res.setHeader('Location', view.status_url);
       res.status(202).json(view);

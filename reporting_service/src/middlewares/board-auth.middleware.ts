@@ -27,7 +27,9 @@ export function requireAdminOrBasic(adminApiKey: string | undefined): RequestHan
     res.setHeader('WWW-Authenticate', 'Basic realm="queues", charset="UTF-8"');
     next(
       key === undefined
-        ? new AppError('missing-api-key', 'Send the admin key as Bearer or as the Basic password', { status: 401 })
+        ? new AppError('missing-api-key', 'Send the admin key as Bearer or as the Basic password', {
+            status: 401,
+          })
         : new AppError('invalid-api-key', 'The admin key is not valid', { status: 401 }),
     );
   };

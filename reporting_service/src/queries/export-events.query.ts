@@ -1,6 +1,11 @@
 import type mongoose from 'mongoose';
 import { getRawEventModel, type RawEventDocument } from '@analytics/common';
-import type { UtcRange } from '../services/site-days.service';
+
+/** A span of time: `start` inclusive, `end` exclusive (days of a site's zone, resolved by the caller). */
+export interface UtcRange {
+  start: Date;
+  end: Date;
+}
 
 /** Documents per round trip of the export cursor: the most held in memory at once, besides the streams'. */
 export const EXPORT_BATCH_SIZE = 500;

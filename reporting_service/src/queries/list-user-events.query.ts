@@ -5,7 +5,7 @@ import {
   MONGO_OPERATION_TIMEOUT_MS,
   type RawEventDocument,
 } from '@analytics/common';
-import type { UtcRange } from '../services/site-days.service';
+import type { UtcRange } from './export-events.query';
 
 /** Where the previous page ended: its last event. */
 export interface UserEventsPosition {

@@ -10,7 +10,12 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
 };
 
 /** `attachment; filename="<site>_<from>_<to>.<format>"` (site ids and days are filename-safe). */
-export function exportContentDisposition(siteId: string, from: string, to: string, format: ExportFormat): string {
+export function exportContentDisposition(
+  siteId: string,
+  from: string,
+  to: string,
+  format: ExportFormat,
+): string {
   return `attachment; filename="${siteId}_${from}_${to}.${format}"`;
 }
 
@@ -38,7 +43,11 @@ export function exportFormatStages(format: ExportFormat): Transform[] {
         callback(null, toCsvCells(toEventRow(doc)));
       },
     }),
-    stringify({ header: true, columns: [...EVENT_ROW_COLUMNS], record_delimiter: 'windows', quoted_string: false }),
+    stringify({
+      header: true,
+      columns: [...EVENT_ROW_COLUMNS],
+      record_delimiter: 'windows',
+      quoted_string: false,
+    }),
   ];
 }
-

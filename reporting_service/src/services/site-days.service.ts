@@ -1,13 +1,10 @@
-/**
+import type { UtcRange } from '../queries/export-events.query';
+
+/*
  * Days of a site's calendar as UTC instants: the first instant of `from` and the first instant after
  * `to`, in the site's IANA zone (23- and 25-hour days at DST changes, offsets such as +05:45 exact).
  */
-export interface UtcRange {
-  /** Inclusive. */
-  start: Date;
-  /** Exclusive. */
-  end: Date;
-}
+export type { UtcRange };
 
 const DAY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -37,7 +34,14 @@ export function zoneOffsetMs(timeZone: string, instantMs: number): number {
   for (const part of formatterOf(timeZone).formatToParts(new Date(instantMs))) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
-  const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  const asUtc = Date.UTC(
+    parts.year!,
+    parts.month! - 1,
+    parts.day!,
+    parts.hour!,
+    parts.minute!,
+    parts.second!,
+  );
   return asUtc - Math.floor(instantMs / 1000) * 1000;
 }
 

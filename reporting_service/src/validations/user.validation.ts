@@ -29,7 +29,9 @@ export const userEventsSchema = Joi.object<UserEventsInput>({
   from: dayRule,
   to: dayRule,
   limit: Joi.number().integer().min(1).max(USER_EVENTS_MAX_LIMIT).default(USER_EVENTS_DEFAULT_LIMIT),
-  cursor: Joi.string().max(400).pattern(/^[A-Za-z0-9_-]+$/),
+  cursor: Joi.string()
+    .max(400)
+    .pattern(/^[A-Za-z0-9_-]+$/),
 })
   .required()
   .custom(toNotBeforeFrom)

@@ -77,7 +77,10 @@ function expectedCsvRow(event: RawEventDocument): string[] {
 }
 
 function byTimeThenId(a: RawEventDocument, b: RawEventDocument): number {
-  return a.timestamp.getTime() - b.timestamp.getTime() || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0);
+  return (
+    a.timestamp.getTime() - b.timestamp.getTime() ||
+    (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0)
+  );
 }
 
 describe('GET /export', () => {
@@ -103,16 +106,30 @@ describe('GET /export', () => {
           path: i % 4 === 0 ? `/p/${tricky}` : `/page-${i % 13}`,
           ...(i % 2 === 0 ? { user_id: tricky } : {}),
           ...(i % 2 === 0 ? { visitor: `u:${tricky}` } : { visitor: `a:${i.toString(16)}` }),
-          ...(i % 3 === 0 ? { referrer: `news.example/${tricky}`, source: 'news.example' } : { source: 'Direct / None' }),
+          ...(i % 3 === 0
+            ? { referrer: `news.example/${tricky}`, source: 'news.example' }
+            : { source: 'Direct / None' }),
           ...(i % 7 === 0
-            ? { utm_source: tricky, utm_medium: 'email', utm_campaign: '-sale', utm_term: '@t', utm_content: 'c,1' }
+            ? {
+                utm_source: tricky,
+                utm_medium: 'email',
+                utm_campaign: '-sale',
+                utm_term: '@t',
+                utm_content: 'c,1',
+              }
             : {}),
           device: i % 2 === 0 ? 'mobile' : 'desktop',
           browser: 'Firefox',
           os: 'Linux',
           ...(i % 5 === 0 ? { country: 'NP' } : {}),
           ...(i % 6 === 0
-            ? { props: [{ key: 'plan', value: tricky }, { key: 'n', value: -3 }, { key: 'ok', value: true }] }
+            ? {
+                props: [
+                  { key: 'plan', value: tricky },
+                  { key: 'n', value: -3 },
+                  { key: 'ok', value: true },
+                ],
+              }
             : {}),
         }),
       );
@@ -142,7 +159,9 @@ describe('GET /export', () => {
 
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
-    expect(res.headers['content-disposition']).toBe('attachment; filename="exp-kat_2026-11-20_2026-11-21.csv"');
+    expect(res.headers['content-disposition']).toBe(
+      'attachment; filename="exp-kat_2026-11-20_2026-11-21.csv"',
+    );
     const text = res.body as string;
     expect(text.startsWith(`${COLUMNS.join(',')}\r\n`)).toBe(true);
     const rows = parse(text, { relax_column_count: false }) as string[][];
@@ -235,7 +254,9 @@ describe('GET /export', () => {
     );
     const exportsOf = async (outcome: string): Promise<number> => {
       const metric = await h.metrics.registry.getSingleMetric('analytics_exports_total')?.get();
-      return metric?.values.find((v) => v.labels.outcome === outcome && v.labels.format === 'csv')?.value ?? 0;
+      return (
+        metric?.values.find((v) => v.labels.outcome === outcome && v.labels.format === 'csv')?.value ?? 0
+      );
     };
     const completedBefore = await exportsOf('completed');
     let received = 0;
@@ -260,7 +281,9 @@ describe('GET /export', () => {
           });
         },
       );
-      req.on('error', (error) => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(error)));
+      req.on('error', (error) =>
+        (error as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve() : reject(error),
+      );
     });
     expect(received).toBeGreaterThan(0);
 

@@ -56,8 +56,9 @@ describe('GET /admin/queues', () => {
     await h.queue.add('ingest-events', { v: 2, requests: [] });
     const res = await h.http.get('/admin/queues/api/queues?activeQueue=&page=1&jobsPerPage=10').set(admin);
     expect(res.status).toBe(200);
-    const queues = (res.body as { queues: { name: string; readOnlyMode: boolean; counts: { waiting: number } }[] })
-      .queues;
+    const queues = (
+      res.body as { queues: { name: string; readOnlyMode: boolean; counts: { waiting: number } }[] }
+    ).queues;
     expect(queues).toHaveLength(1);
     expect(queues[0]).toMatchObject({ name: h.config.queueName, readOnlyMode: true, counts: { waiting: 2 } });
 

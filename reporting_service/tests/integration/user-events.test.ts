@@ -27,7 +27,10 @@ async function createSite(siteId: string, timezone = 'Etc/UTC'): Promise<{ read_
 
 /** Newest first, ties by event_id ascending. */
 function newestFirst(a: RawEventDocument, b: RawEventDocument): number {
-  return b.timestamp.getTime() - a.timestamp.getTime() || (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0);
+  return (
+    b.timestamp.getTime() - a.timestamp.getTime() ||
+    (a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0)
+  );
 }
 
 async function readAllPages(path: string, pause?: (page: number) => Promise<void>): Promise<Page['events']> {
@@ -62,9 +65,19 @@ describe('GET /users/:user_id/events', () => {
       }),
     );
     const others = [
-      buildRawEvent({ site_id: 'ue-main', user_id: 'someone-else', event_id: 'o-1', timestamp: new Date(base) }),
+      buildRawEvent({
+        site_id: 'ue-main',
+        user_id: 'someone-else',
+        event_id: 'o-1',
+        timestamp: new Date(base),
+      }),
       buildRawEvent({ site_id: 'ue-main', event_id: 'o-anon', timestamp: new Date(base) }),
-      buildRawEvent({ site_id: 'ue-other', user_id: 'user@example.com', event_id: 'o-site', timestamp: new Date(base) }),
+      buildRawEvent({
+        site_id: 'ue-other',
+        user_id: 'user@example.com',
+        event_id: 'o-site',
+        timestamp: new Date(base),
+      }),
     ];
     await insertRawEvents(h.mongo, [...mine, ...others]);
 
@@ -85,14 +98,34 @@ describe('GET /users/:user_id/events', () => {
     await createSite('ue-live');
     const base = Date.UTC(2026, 10, 20, 9, 0, 0);
     const before = Array.from({ length: 30 }, (_, i) =>
-      buildRawEvent({ site_id: 'ue-live', user_id: 'u1', event_id: `b-${i}`, timestamp: new Date(base + i * 1000) }),
+      buildRawEvent({
+        site_id: 'ue-live',
+        user_id: 'u1',
+        event_id: `b-${i}`,
+        timestamp: new Date(base + i * 1000),
+      }),
     );
     await insertRawEvents(h.mongo, before);
     const later = {
-      newer: buildRawEvent({ site_id: 'ue-live', user_id: 'u1', event_id: 'late-newer', timestamp: new Date(base + 99_000) }),
+      newer: buildRawEvent({
+        site_id: 'ue-live',
+        user_id: 'u1',
+        event_id: 'late-newer',
+        timestamp: new Date(base + 99_000),
+      }),
       // Same timestamp as an event already on the first page, smaller id: sorts before the cursor.
-      tie: buildRawEvent({ site_id: 'ue-live', user_id: 'u1', event_id: 'a-tie', timestamp: new Date(base + 25_000) }),
-      older: buildRawEvent({ site_id: 'ue-live', user_id: 'u1', event_id: 'late-older', timestamp: new Date(base - 5000) }),
+      tie: buildRawEvent({
+        site_id: 'ue-live',
+        user_id: 'u1',
+        event_id: 'a-tie',
+        timestamp: new Date(base + 25_000),
+      }),
+      older: buildRawEvent({
+        site_id: 'ue-live',
+        user_id: 'u1',
+        event_id: 'late-older',
+        timestamp: new Date(base - 5000),
+      }),
     };
 
     const all = await readAllPages('/users/u1/events?site_id=ue-live&limit=7', async (page) => {
@@ -111,10 +144,30 @@ describe('GET /users/:user_id/events', () => {
     await createSite('ue-zone', 'America/New_York');
     // 2026-11-20 in New York (UTC-5) is [05:00Z on the 20th, 05:00Z on the 21st).
     await insertRawEvents(h.mongo, [
-      buildRawEvent({ site_id: 'ue-zone', user_id: 'z', event_id: 'z-before', timestamp: new Date('2026-11-20T04:59:59.999Z') }),
-      buildRawEvent({ site_id: 'ue-zone', user_id: 'z', event_id: 'z-first', timestamp: new Date('2026-11-20T05:00:00.000Z') }),
-      buildRawEvent({ site_id: 'ue-zone', user_id: 'z', event_id: 'z-last', timestamp: new Date('2026-11-21T04:59:59.999Z') }),
-      buildRawEvent({ site_id: 'ue-zone', user_id: 'z', event_id: 'z-after', timestamp: new Date('2026-11-21T05:00:00.000Z') }),
+      buildRawEvent({
+        site_id: 'ue-zone',
+        user_id: 'z',
+        event_id: 'z-before',
+        timestamp: new Date('2026-11-20T04:59:59.999Z'),
+      }),
+      buildRawEvent({
+        site_id: 'ue-zone',
+        user_id: 'z',
+        event_id: 'z-first',
+        timestamp: new Date('2026-11-20T05:00:00.000Z'),
+      }),
+      buildRawEvent({
+        site_id: 'ue-zone',
+        user_id: 'z',
+        event_id: 'z-last',
+        timestamp: new Date('2026-11-21T04:59:59.999Z'),
+      }),
+      buildRawEvent({
+        site_id: 'ue-zone',
+        user_id: 'z',
+        event_id: 'z-after',
+        timestamp: new Date('2026-11-21T05:00:00.000Z'),
+      }),
     ]);
     const res = await h.http.get('/users/z/events?site_id=ue-zone&from=2026-11-20&to=2026-11-20').set(admin);
     expect(res.status).toBe(200);
@@ -124,7 +177,9 @@ describe('GET /users/:user_id/events', () => {
 
   it('when a read key, no key, a bad limit or cursor, or an unknown site, then 401, 401, 400, 400, 404', async () => {
     const site = await createSite('ue-auth');
-    const reader = await h.http.get('/users/u1/events?site_id=ue-auth').set({ authorization: `Bearer ${site.read_key}` });
+    const reader = await h.http
+      .get('/users/u1/events?site_id=ue-auth')
+      .set({ authorization: `Bearer ${site.read_key}` });
     expect(reader.status).toBe(401);
     expectErrorBody(reader, { code: 'invalid-api-key' });
     expect((await h.http.get('/users/u1/events?site_id=ue-auth')).status).toBe(401);

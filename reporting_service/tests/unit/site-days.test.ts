@@ -1,8 +1,5 @@
 import { nextDay, startOfZoneDay, zoneDayRange } from '../../src/services/site-days.service';
-import {
-  decodeUserEventsCursor,
-  encodeUserEventsCursor,
-} from '../../src/services/user-events.service';
+import { decodeUserEventsCursor, encodeUserEventsCursor } from '../../src/services/user-events.service';
 import { neutraliseFormula, toCsvCells, toEventRow } from '../../src/services/event-row.service';
 
 describe('site days', () => {
@@ -39,7 +36,14 @@ describe('user events cursor', () => {
 
 describe('export cells', () => {
   it('when a cell starts with = + - or @, then it is prefixed with a quote; props become JSON', () => {
-    expect(['=1', '+1', '-1', '@a', 'a=1', ''].map(neutraliseFormula)).toEqual(["'=1", "'+1", "'-1", "'@a", 'a=1', '']);
+    expect(['=1', '+1', '-1', '@a', 'a=1', ''].map(neutraliseFormula)).toEqual([
+      "'=1",
+      "'+1",
+      "'-1",
+      "'@a",
+      'a=1',
+      '',
+    ]);
     const cells = toCsvCells(
       toEventRow({
         site_id: 's',
