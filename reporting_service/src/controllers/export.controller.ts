@@ -1,22 +1,9 @@
 import { pipeline } from 'node:stream';
 import type { RequestHandler } from 'express';
 import type mongoose from 'mongoose';
-import {
-  boundedMongo,
-  DEFAULT_SITE_TIMEZONE,
-  errorMeta,
-  logger,
-  validateRequestInput,
-} from '@analytics/common';
-import { exportEvents } from '../queries/export-events.query';
+import { errorMeta, logger, validateRequestInput } from '@analytics/common';
 import type { SiteRepository } from '../repositories/site.repository';
-import {
-  exportContentDisposition,
-  EXPORT_CONTENT_TYPES,
-  exportFormatStages,
-} from '../services/export.service';
-import { siteNotFoundError } from '../services/site.service';
-import { zoneDayRange } from '../services/site-days.service';
+import { openEventExport } from '../services/export.service';
 import { exportSchema } from '../validations/export.validation';
 
 export type ExportOutcome = 'completed' | 'aborted' | 'failed';
@@ -32,30 +19,14 @@ export function createExportController(deps: ExportControllerDeps): { getExport:
   return {
     async getExport(req, res) {
       const input = validateRequestInput(exportSchema, { ...req.query });
-      const site = await deps.sites.findById(input.site_id);
-      if (!site) throw siteNotFoundError(input.site_id);
-      const range = zoneDayRange(input.from, input.to, site.timezone ?? DEFAULT_SITE_TIMEZONE);
-      const cursor = exportEvents(deps.mongo, input.site_id, range);
-      // The first round trip before any byte is sent: a database that is down is still a clean 503.
-      try {
-        await boundedMongo(cursor.hasNext());
-      } catch (error) {
-        await cursor.close().catch(() => undefined);
-        throw error;
-      }
+      const opened = await openEventExport(deps.sites, deps.mongo, input);
       res.status(200);
-      res.setHeader('Content-Type', EXPORT_CONTENT_TYPES[input.format]);
-      res.setHeader(
-        'Content-Disposition',
-        exportContentDisposition(input.site_id, input.from, input.to, input.format),
-      );
-      res.setHeader('Cache-Control', 'private, no-store');
-      res.setHeader('X-Content-Type-Options', 'nosniff');
+      for (const [name, value] of Object.entries(opened.headers)) res.setHeader(name, value);
       const startedAt = Date.now();
       // pipeline: backpressure from the client to the cursor, and every stream destroyed (the cursor
       // closed) on any end, a client that goes away included.
-      pipeline([cursor.stream(), ...exportFormatStages(input.format), res], (error) => {
-        void cursor.close().catch(() => undefined);
+      pipeline([opened.source, ...opened.stages, res], (error) => {
+        void opened.close();
         const outcome: ExportOutcome = !error ? 'completed' : isClientGone(error) ? 'aborted' : 'failed';
         deps.exports?.inc({ format: input.format, outcome });
         const meta = {
