@@ -25,6 +25,7 @@ export * from './events/buckets';
 export * from './models/raw-event.model';
 export * from './models/rollup.model';
 export * from './models/write-manifest.model';
+export * from './models/user-erasure.model';
 export * from './http/client-errors';
 export * from './http/app-server';
 export * from './http/validate-input';

@@ -20,5 +20,6 @@ export function withFault(
     retention: broken(jobs.retention),
     heartbeat: broken(jobs.heartbeat),
     'site-deletion': broken(jobs['site-deletion']),
+    'user-erasure': broken(jobs['user-erasure']),
   };
 }

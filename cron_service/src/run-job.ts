@@ -1,3 +1,4 @@
+import { Queue } from 'bullmq';
 import {
   configureLogger,
   connectMongo,
@@ -52,9 +53,18 @@ async function main(): Promise<number> {
   const onSignal = () => interrupt.abort(new Error('interrupted by a signal'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Only user-erasure needs Redis (the events queue); the other jobs run without it.
+  const eventsQueue =
+    name === 'user-erasure'
+      ? new Queue(config.queueName, {
+          connection: { url: config.redis.url, maxRetriesPerRequest: 1 },
+          prefix: config.redis.prefix,
+        })
+      : undefined;
+  eventsQueue?.on('error', () => undefined);
   try {
     const runner = new JobRunner(createJobRunRepository(mongo), instanceName());
-    const run = await runner.run(createCronJobs(mongo, config)[name], {
+    const run = await runner.run(createCronJobs(mongo, config, undefined, eventsQueue)[name], {
       trigger: 'manual',
       signal: interrupt.signal,
     });
@@ -68,6 +78,7 @@ async function main(): Promise<number> {
     process.stderr.write(`${line}\n`);
     return 1;
   } finally {
+    await eventsQueue?.close().catch(() => undefined);
     await mongo.close();
   }
 }

@@ -70,11 +70,15 @@ export async function startCron(
   const queue = new Queue(cronQueueName(config), { connection: redis, prefix: config.redis.prefix });
   // The connection logs each outage once (createRedisConnection); the queue would repeat it per retry.
   queue.on('error', () => undefined);
-  const jobs = createCronJobs(mongo, config, now);
+  // The events queue: the user-erasure job takes a user's events out of its waiting and failed jobs.
+  const eventsQueue = new Queue(config.queueName, { connection: redis, prefix: config.redis.prefix });
+  eventsQueue.on('error', () => undefined);
+  const jobs = createCronJobs(mongo, config, now, eventsQueue);
   const jobList = Object.values(jobs);
 
   const closeConnections = async (): Promise<void> => {
     await queue.close().catch(() => undefined);
+    await eventsQueue.close().catch(() => undefined);
     await closeRedis(redis);
     await closeMongo(mongo);
   };
@@ -152,7 +156,7 @@ export async function startCron(
           await closing;
         },
       },
-      { name: 'queue', close: () => queue.close() },
+      { name: 'queue', close: () => Promise.all([queue.close(), eventsQueue.close()]) },
       // BullMQ leaves connections it was given open: ours to close.
       { name: 'redis', close: () => Promise.all([closeRedis(redis), closeRedis(workerRedis)]) },
       { name: 'mongodb', close: () => closeMongo(mongo) },

@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type mongoose from 'mongoose';
@@ -6,12 +7,20 @@ import {
   healthRoutes,
   httpMetrics,
   notFound,
+  counter,
   pingMongo,
   requestContext,
   type ServiceMetrics,
 } from '@analytics/common';
 import type { ReportingConfig } from './config';
+import { createExportController } from './controllers/export.controller';
 import { createSiteController } from './controllers/site.controller';
+import { createUserController } from './controllers/user.controller';
+import { requireAdminOrBasic } from './middlewares/board-auth.middleware';
+import { createExportRouter } from './routes/export.route';
+import { createQueueBoardRouter } from './routes/queue-board.route';
+import { createUserRouter } from './routes/user.route';
+import { createUserErasureRepository } from './repositories/user-erasure.repository';
 import { createStatsController } from './controllers/stats.controller';
 import { requireReader } from './middlewares/read-auth.middleware';
 import { readCors } from './middlewares/read-cors.middleware';
@@ -39,7 +48,11 @@ export interface ReportingDeps {
   /** The clock of the default window (tests pin it). */
   now?: () => Date;
   metrics?: ServiceMetrics;
+  /** The events queue, shown read-only at /admin/queues (not mounted without it). */
+  eventsQueue?: Queue;
 }
+
+export const EXPORTS_METRIC = 'analytics_exports_total';
 
 /** The Express app, without listen(), so tests drive it with supertest. */
 export function createApp(deps: ReportingDeps): Express {
@@ -49,6 +62,11 @@ export function createApp(deps: ReportingDeps): Express {
   app.set('query parser', 'simple');
   if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(requestContext());
+  const adminOnly = requireAdmin(deps.config.adminApiKey);
+  // Before helmet's default policy: the board gets a CSP of its own (routes/queue-board.route.ts).
+  if (deps.eventsQueue) {
+    app.use(createQueueBoardRouter(deps.eventsQueue, requireAdminOrBasic(deps.config.adminApiKey)));
+  }
   app.use(helmet());
 
   app.use(createDashboardRouter());
@@ -57,16 +75,27 @@ export function createApp(deps: ReportingDeps): Express {
   const domains = createSiteDomainRepository(deps.mongo);
   const readers = requireReader(sites, deps.config.adminApiKey);
   const cors = readCors(deps.config.corsOrigins);
+  app.use(createSiteRouter(createSiteController({ sites, domains }), adminOnly, readers, cors));
   app.use(
-    createSiteRouter(
-      createSiteController({ sites, domains }),
-      requireAdmin(deps.config.adminApiKey),
-      readers,
-      cors,
+    createStatsRouter(createStatsController(createStatsService(sites, deps.mongo, deps.now)), readers, cors),
+  );
+  const exportCounter = deps.metrics
+    ? counter(deps.metrics.registry, EXPORTS_METRIC, 'Exports of raw events, by format and outcome', [
+        'format',
+        'outcome',
+      ])
+    : undefined;
+  app.use(
+    createExportRouter(
+      createExportController({ sites, mongo: deps.mongo, exports: exportCounter }),
+      adminOnly,
     ),
   );
   app.use(
-    createStatsRouter(createStatsController(createStatsService(sites, deps.mongo, deps.now)), readers, cors),
+    createUserRouter(
+      createUserController({ sites, erasures: createUserErasureRepository(deps.mongo), mongo: deps.mongo }),
+      adminOnly,
+    ),
   );
   const queries = createQueryService(sites, deps.mongo, {
     timeoutMs: deps.config.query.timeoutMs,

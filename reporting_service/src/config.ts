@@ -7,6 +7,10 @@ import {
   baseEnvKeys,
   freezeDeep,
   parseTrustProxy,
+  QUEUE_ENV_KEYS,
+  queueConfig,
+  type QueueConfig,
+  type QueueEnv,
   readServiceEnv,
   TRUST_PROXY,
   type TrustProxySetting,
@@ -15,7 +19,8 @@ import {
 export const SERVICE_NAME = 'reporting_service';
 export const SERVICE_DIR = path.resolve(__dirname, '..');
 
-export interface ReportingConfig extends BaseConfig {
+/** The events queue (REDIS_URL, REDIS_PREFIX, QUEUE_NAME): shown read-only at /admin/queues. */
+export interface ReportingConfig extends BaseConfig, QueueConfig {
   /** Undefined only outside production: administration is then open, with a warning at start. */
   adminApiKey: string | undefined;
   trustProxy: TrustProxySetting;
@@ -24,7 +29,7 @@ export interface ReportingConfig extends BaseConfig {
   query: { timeoutMs: number; ratePerHour: number };
 }
 
-interface ReportingEnv extends BaseEnv {
+interface ReportingEnv extends BaseEnv, QueueEnv {
   ADMIN_API_KEY?: string;
   TRUST_PROXY: string;
   CORS_ORIGINS: string[];
@@ -38,6 +43,7 @@ const envSchema = Joi.object<ReportingEnv>({
   // Queries per key and hour (contract: 600), per reporting process.
   QUERY_RATE_LIMIT_PER_HOUR: Joi.number().integer().min(1).max(1_000_000).default(600),
   ...baseEnvKeys(4000, 9462),
+  ...QUEUE_ENV_KEYS,
   // Empty counts as unset, so a copied .env.example works as it is.
   ADMIN_API_KEY: Joi.string()
     .empty('')
@@ -69,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Repor
   const e = readServiceEnv(envSchema, env, SERVICE_DIR);
   return freezeDeep({
     ...baseConfig(e),
+    ...queueConfig(e),
     adminApiKey: e.ADMIN_API_KEY,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     corsOrigins: e.CORS_ORIGINS,

@@ -1,5 +1,8 @@
+import { Queue } from 'bullmq';
 import {
   closeMongo,
+  closeRedis,
+  createRedisConnection,
   connectMongoAtStart,
   createServiceMetrics,
   logger,
@@ -8,6 +11,9 @@ import {
 import type mongoose from 'mongoose';
 import { createApp } from './app';
 import type { ReportingConfig } from './config';
+
+/** Bound on each Redis command of the queue dashboard, so a frozen Redis is an error, not a hang. */
+const REDIS_COMMAND_TIMEOUT_MS = 2000;
 
 export interface ReportingService extends StartedService {
   mongo: mongoose.Connection;
@@ -22,10 +28,22 @@ export async function startReporting(config: Readonly<ReportingConfig>): Promise
   }
   const mongo = await connectMongoAtStart(config.mongodbUri, 'reporting_service');
   const metrics = createServiceMetrics('reporting_service');
+  // Only the queue dashboard uses Redis: reporting starts and answers everything else without it.
+  const redis = createRedisConnection(config.redis.url, 'producer', {
+    connectionName: 'reporting_service',
+    commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+  });
+  const eventsQueue = new Queue(config.queueName, { connection: redis, prefix: config.redis.prefix });
+  // The connection logs each outage once; the queue would repeat it.
+  eventsQueue.on('error', () => undefined);
   return {
-    app: createApp({ config, mongo, metrics }),
+    app: createApp({ config, mongo, metrics, eventsQueue }),
     metrics,
     mongo,
-    closers: [{ name: 'mongodb', close: () => closeMongo(mongo) }],
+    closers: [
+      { name: 'queue', close: () => eventsQueue.close() },
+      { name: 'redis', close: () => closeRedis(redis) },
+      { name: 'mongodb', close: () => closeMongo(mongo) },
+    ],
   };
 }

@@ -80,6 +80,10 @@ rawEventSchema.index({ wt: 1, ws: 1 }, { partialFilterExpression: { wt: { $exist
 rawEventSchema.index({ in_visits: 1 }, { partialFilterExpression: { in_visits: false } });
 // Retention deletes by age.
 rawEventSchema.index({ timestamp: 1 });
+// Reporting's export: one site's events in (timestamp, event_id) order.
+rawEventSchema.index({ site_id: 1, timestamp: 1, event_id: 1 });
+// Reporting's per-user pages (newest first, ties by event_id) and the user-erasure job.
+rawEventSchema.index({ site_id: 1, user_id: 1, timestamp: -1, event_id: 1 }, { sparse: true });
 
 export type RawEventModel = mongoose.Model<RawEventDocument>;
 

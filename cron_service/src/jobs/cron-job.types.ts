@@ -1,5 +1,5 @@
 /** Every job the cron service knows; also the id of each one's BullMQ job scheduler. */
-export const CRON_JOB_NAMES = ['retention', 'heartbeat', 'site-deletion'] as const;
+export const CRON_JOB_NAMES = ['retention', 'heartbeat', 'site-deletion', 'user-erasure'] as const;
 export type CronJobName = (typeof CRON_JOB_NAMES)[number];
 
 export function isCronJobName(name: string): name is CronJobName {

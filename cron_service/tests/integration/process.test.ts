@@ -90,7 +90,7 @@ describe('npm run job -- <name>', () => {
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
       expect(result.stderr.trim().split('\n')).toEqual([
-        expect.stringMatching(/valid jobs: retention, heartbeat, site-deletion$/),
+        expect.stringMatching(/valid jobs: retention, heartbeat, site-deletion, user-erasure$/),
       ]);
     },
   );
@@ -98,7 +98,9 @@ describe('npm run job -- <name>', () => {
   it('when run through npm with an unknown name, then npm exits 1 with the same line', async () => {
     const result = await run('npm', ['run', '--silent', 'job', '--', 'vacuum'], harness.env);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('unknown job "vacuum"; valid jobs: retention, heartbeat, site-deletion');
+    expect(result.stderr).toContain(
+      'unknown job "vacuum"; valid jobs: retention, heartbeat, site-deletion, user-erasure',
+    );
   });
 
   it('when MongoDB cannot be reached, then it exits 1 with one line saying what to do', async () => {

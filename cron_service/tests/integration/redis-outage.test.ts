@@ -82,6 +82,6 @@ describe('cron_service when its Redis is frozen, then killed and restarted', () 
 
     await waitForRuns('heartbeat', restartedAt, 2, true);
     const schedulers = (await service.queue.getJobSchedulers()).map((scheduler) => scheduler.key).sort();
-    expect(schedulers).toEqual(['heartbeat', 'retention', 'site-deletion']);
+    expect(schedulers).toEqual(['heartbeat', 'retention', 'site-deletion', 'user-erasure']);
   }, 60_000);
 });

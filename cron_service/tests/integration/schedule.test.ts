@@ -67,6 +67,6 @@ describe('the cron schedules', () => {
     await harness.stop(first);
     const second = await harness.start();
     const ids = (await second.queue.getJobSchedulers()).map((scheduler) => scheduler.key).sort();
-    expect(ids).toEqual(['heartbeat', 'retention', 'site-deletion']);
+    expect(ids).toEqual(['heartbeat', 'retention', 'site-deletion', 'user-erasure']);
   });
 });
