@@ -95,7 +95,11 @@ export class EventStore {
   }
 
   store(docs: RawEventDocument[]): Promise<StoreResult> {
-    const run = this.queue.then(() => this.storeNow(uniqueByKey(docs)));
+    // `received` counts every delivery, also a second copy inside the batch: it is a duplicate too.
+    const run = this.queue.then(async () => ({
+      ...(await this.storeNow(uniqueByKey(docs))),
+      received: docs.length,
+    }));
     this.queue = run.catch(() => this.settleSoon());
     return run;
   }
