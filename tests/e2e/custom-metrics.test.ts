@@ -126,6 +126,90 @@ describe('POST /metrics → processor → GET /metrics/query', () => {
     expect(other.total).toMatchObject({ count: 0 });
   });
 
+  it('when windows hold an even count, an odd count, negatives, one point or nothing, then every aggregation is what the test computes', async () => {
+    const site = await system.newSite();
+    // Three UTC days of yesterday, two and three days ago; values chosen by hand, nearest-rank by hand.
+    const windows: Record<string, number[]> = {
+      [isoAt(at(1, 600)).slice(0, 10)]: [-5, 3, 1, -2], // even: median = 2nd of 4 = -2; p95 = 4th = 3
+      [isoAt(at(2, 600)).slice(0, 10)]: [7, -1, 3], // odd: median = 2nd of 3 = 3; p95 = 3rd = 7
+      [isoAt(at(3, 600)).slice(0, 10)]: [-0.5], // one point
+    };
+    const points: Point[] = [];
+    for (const [day, values] of Object.entries(windows)) {
+      values.forEach((value, i) =>
+        points.push({
+          site_id: site.siteId,
+          name: 'hand',
+          value,
+          timestamp: `${day}T10:0${i}:00.000Z`,
+          metric_id: `${day}-${i}`,
+        }),
+      );
+    }
+    expect((await postMetrics(site, points)).status).toBe(202);
+    await waitForPoints(site, 8);
+    const from = isoAt(at(4, 0)).slice(0, 10); // four days ago: an empty window, left out
+    const to = isoAt(at(1, 0)).slice(0, 10);
+    const body = await query(
+      site,
+      `name=hand&from=${from}&to=${to}&interval=day&aggs=count,sum,mean,min,max,median,p95`,
+    );
+    expect(body.series).toEqual([
+      {
+        time: isoAt(at(3, 0)).slice(0, 10),
+        count: 1,
+        sum: -0.5,
+        mean: -0.5,
+        min: -0.5,
+        max: -0.5,
+        median: -0.5,
+        p95: -0.5,
+      },
+      { time: isoAt(at(2, 0)).slice(0, 10), count: 3, sum: 9, mean: 3, min: -1, max: 7, median: 3, p95: 7 },
+      {
+        time: isoAt(at(1, 0)).slice(0, 10),
+        count: 4,
+        sum: -3,
+        mean: -0.75,
+        min: -5,
+        max: 3,
+        median: -2,
+        p95: 3,
+      },
+    ]);
+    // All eight: -5 -2 -1 -0.5 1 3 3 7 → median 4th = -0.5, p95 8th = 7, sum 5.5.
+    expect(body.total).toMatchObject({
+      count: 8,
+      sum: 5.5,
+      mean: 0.6875,
+      min: -5,
+      max: 7,
+      median: -0.5,
+      p95: 7,
+    });
+    const empty = await query(site, `name=hand&from=${from}&to=${from}&interval=day&aggs=count,sum,median`);
+    expect(empty.series).toEqual([]);
+    expect(empty.total).toMatchObject({ count: 0 });
+  });
+
+  it('when a value is NaN, a string, or beyond float64 (1e309), then 400 names the field', async () => {
+    const site = await system.newSite();
+    const raw = (value: string) =>
+      system.ingest
+        .post('/metrics')
+        .set('x-api-key', site.writeKey)
+        .set('content-type', 'application/json')
+        .send(`{"site_id": "${site.siteId}", "name": "bad", "value": ${value}}`);
+    for (const value of ['1e309', '-1e309', '"NaN"', '"12"', 'null', 'true']) {
+      const res = await raw(value);
+      expect([value, res.status, res.body.details?.[0]?.field]).toEqual([value, 400, 'value']);
+    }
+    // A bare NaN is not JSON: the body is refused as malformed.
+    const nan = await raw('NaN');
+    expect(nan.status).toBe(400);
+    expect(nan.body.code).toBe('malformed-json');
+  });
+
   it('when a batch holds one bad point, then the whole batch is refused with its field, and nothing is enqueued', async () => {
     const site = await system.newSite();
     const before = await metricQueue.getJobCounts('waiting', 'active', 'completed', 'delayed');
