@@ -7,7 +7,7 @@ import type { SiteRepository } from '../repositories/site.repository';
 import type { ExportFormat, ExportInput } from '../validations/export.validation';
 import { EVENT_ROW_COLUMNS, toCsvCells, toEventRow } from './event-row.service';
 import { siteNotFoundError } from './site.service';
-import { zoneDayRange } from './site-days.service';
+import { zoneDayRange } from './zone-calendar.service';
 
 export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
   csv: 'text/csv; charset=utf-8',

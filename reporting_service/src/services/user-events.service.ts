@@ -9,7 +9,7 @@ import type { SiteRepository } from '../repositories/site.repository';
 import type { UserEventsInput } from '../validations/user.validation';
 import { toEventRow, type EventRow } from './event-row.service';
 import { siteNotFoundError } from './site.service';
-import { nextDay, startOfZoneDay, type UtcRange } from './site-days.service';
+import { nextDay, startOfZoneDay, type UtcRange } from './zone-calendar.service';
 
 export interface UserEventsPage {
   events: EventRow[];

@@ -1,4 +1,4 @@
-import { nextDay, startOfZoneDay, zoneDayRange } from '../../src/services/site-days.service';
+import { nextDay, startOfZoneDay, zoneDayRange } from '../../src/services/zone-calendar.service';
 import { decodeUserEventsCursor, encodeUserEventsCursor } from '../../src/services/user-events.service';
 import { neutraliseFormula, toCsvCells, toEventRow } from '../../src/services/event-row.service';
 
