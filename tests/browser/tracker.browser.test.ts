@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { getRawEventModel } from '@analytics/common';
 import { DESKTOP_CHROME_UA, launchChromium, REPO_ROOT, type TestSite, waitFor } from '@analytics/testkit';
+import { queryRows } from '../support/foreign-clients';
 import { waitForDrain } from '../support/recount';
 import { startSystem, type TestSystem } from '../support/system';
 
@@ -103,19 +104,6 @@ async function storedEvents(site: TestSite, count: number) {
   );
 }
 
-/** The site's rows from POST /api/v2/query over today and yesterday (UTC), keyed by dimension values. */
-async function queryRows(site: TestSite, metrics: string[], dimensions: string[]) {
-  const today = new Date().toISOString().slice(0, 10);
-  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-  const res = await system.report
-    .post('/api/v2/query')
-    .set('authorization', `Bearer ${site.readKey}`)
-    .send({ site_id: site.siteId, metrics, dimensions, date_range: [yesterday, today] });
-  expect(res.status).toBe(200);
-  const results = res.body.results as { dimensions: string[]; metrics: number[] }[];
-  return Object.fromEntries(results.map((r) => [r.dimensions.join(' | '), r.metrics]));
-}
-
 describe('the tracker tag in Chromium', () => {
   it('when a page loads, navigates with pushState and tracks an event, then each is stored once, with no console error', async () => {
     const site = await system.newSite();
@@ -152,6 +140,7 @@ describe('the tracker tag in Chromium', () => {
     // Every event through the query API, with its path, referrer, device and browser.
     expect(
       await queryRows(
+        system,
         site,
         ['visitors', 'pageviews', 'events'],
         ['event:name', 'event:page', 'visit:device'],
@@ -161,11 +150,18 @@ describe('the tracker tag in Chromium', () => {
       'page_view | /shop/cart | desktop': [1, 1, 1],
       'signup | /shop/cart | desktop': [1, 0, 1],
     });
-    expect(await queryRows(site, ['visitors', 'pageviews'], ['visit:referrer', 'visit:source'])).toEqual({
+    expect(
+      await queryRows(system, site, ['visitors', 'pageviews'], ['visit:referrer', 'visit:source']),
+    ).toEqual({
       'www.google.com/search | Google': [1, 2],
     });
     expect(
-      await queryRows(site, ['visitors', 'visits', 'bounce_rate'], ['visit:browser', 'visit:entry_page']),
+      await queryRows(
+        system,
+        site,
+        ['visitors', 'visits', 'bounce_rate'],
+        ['visit:browser', 'visit:entry_page'],
+      ),
     ).toEqual({
       'Chrome | /shop/': [1, 1, 0],
     });

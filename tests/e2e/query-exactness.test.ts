@@ -53,6 +53,16 @@ const random = rng(SEED);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 
 let system: TestSystem;
+
+/** `YYYY-MM-DD` of an instant in a zone (Intl, independent of the service's luxon). */
+function localDay(zone: string, at: number): string {
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: zone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(at);
+}
 const sites: { site: TestSite; zone: string; firstMs: number; lastMs: number; sent: Sent[] }[] = [];
 const NOW = Date.now();
 const DAY = 24 * HOUR;
@@ -195,18 +205,11 @@ describe('POST /api/v2/query against a ground truth', () => {
   it('when the stored visitors are compared with what was sent, then one IP and user agent is one visitor per day of the site calendar, and a user_id one visitor', async () => {
     for (const { site, zone, sent } of sites) {
       const stored = new Map((await truthEvents(site)).map((e) => [e.event_id, e.visitor]));
-      const localDay = (iso: string) =>
-        new Intl.DateTimeFormat('en-CA', {
-          timeZone: zone,
-          year: 'numeric',
-          month: '2-digit',
-          day: '2-digit',
-        }).format(Date.parse(iso));
       const expectedKey = (body: Record<string, unknown>) => {
         const context = body.context as { ip: string; user_agent: string };
         return body.user_id
           ? `user ${String(body.user_id)}`
-          : `${context.ip} ${context.user_agent} ${localDay(body.timestamp as string)}`;
+          : `${context.ip} ${context.user_agent} ${localDay(zone, Date.parse(body.timestamp as string))}`;
       };
       // The same expected person always has the same stored visitor, and two people never share one.
       const visitorOf = new Map<string, string>();
@@ -227,13 +230,7 @@ describe('POST /api/v2/query against a ground truth', () => {
     for (const { site, zone, firstMs, lastMs } of sites) {
       const events = await truthEvents(site);
       expect(events.length).toBeGreaterThan(400);
-      const day = (ms: number) =>
-        new Intl.DateTimeFormat('en-CA', {
-          timeZone: zone,
-          year: 'numeric',
-          month: '2-digit',
-          day: '2-digit',
-        }).format(ms);
+      const day = (ms: number) => localDay(zone, ms);
       for (let i = 0; i < 40; i += 1) {
         const q = randomQuery();
         // A random sub-range of whole days of the workload, or the whole of it.
@@ -323,13 +320,7 @@ describe('POST /api/v2/query against a ground truth', () => {
 
   it('when a comparison with the previous period is asked, then each row carries the other period’s exact figures', async () => {
     const { site, zone, lastMs } = sites.find((s) => s.zone === 'Asia/Kathmandu')!;
-    const day = (ms: number) =>
-      new Intl.DateTimeFormat('en-CA', {
-        timeZone: zone,
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-      }).format(ms);
+    const day = (ms: number) => localDay(zone, ms);
     const answer = await query(system.report, site, {
       metrics: ['visitors', 'pageviews'],
       date_range: [day(lastMs - DAY), day(lastMs)],
