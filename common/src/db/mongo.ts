@@ -92,3 +92,14 @@ export async function connectMongoAtStart(uri: string, appName: string): Promise
     );
   }
 }
+
+/**
+ * Whether a failed insert failed only on duplicate keys, on either engine: MongoDB lists the duplicates
+ * (and stored the rest of an unordered insert); the test engine stores nothing and lists none.
+ */
+export function isDuplicateKeyError(error: unknown): boolean {
+  const { code, writeErrors } = error as { code?: unknown; writeErrors?: unknown };
+  if (code === 11000) return true;
+  const errors = Array.isArray(writeErrors) ? (writeErrors as { code?: unknown }[]) : [];
+  return errors.length > 0 && errors.every((e) => e.code === 11000);
+}

@@ -1,6 +1,7 @@
 import type mongoose from 'mongoose';
 import {
   boundedMongo,
+  isDuplicateKeyError,
   getMetricPointModel,
   metricPointKey,
   MONGO_OPERATION_TIMEOUT_MS,
@@ -21,13 +22,6 @@ export interface MetricPointRepository {
   findByWrite(token: WriteToken): Promise<MetricPointDocument[]>;
   /** Moves points to `to`, each only while it still belongs to its `from` write; the points now `to`'s. */
   reassign(points: { key: string; from: WriteToken }[], to: WriteToken): Promise<MetricPointDocument[]>;
-}
-
-function isDuplicateKeyError(error: unknown): boolean {
-  const { code, writeErrors } = error as { code?: unknown; writeErrors?: unknown };
-  if (code === 11000) return true;
-  const errors = Array.isArray(writeErrors) ? (writeErrors as { code?: unknown }[]) : [];
-  return errors.length > 0 && errors.every((e) => e.code === 11000);
 }
 
 const INSERT_ROUNDS = 3;

@@ -1,6 +1,7 @@
 import type mongoose from 'mongoose';
 import {
   boundedMongo,
+  isDuplicateKeyError,
   eventKeyOf,
   getRawEventModel,
   MONGO_OPERATION_TIMEOUT_MS,
@@ -34,14 +35,6 @@ export interface RawEventRepository {
   backfillWritesInFlight(): Promise<WriteToken[]>;
   /** Marks a backfill write's events counted in the visit parts (after its manifest was applied). */
   markCountedInVisits(token: WriteToken): Promise<void>;
-}
-
-/** Engine-independent: MongoDB lists the duplicates; the test engine stores nothing and lists none. */
-function isDuplicateKeyError(error: unknown): boolean {
-  const { code, writeErrors } = error as { code?: unknown; writeErrors?: unknown };
-  if (code === 11000) return true;
-  const errors = Array.isArray(writeErrors) ? (writeErrors as { code?: unknown }[]) : [];
-  return errors.length > 0 && errors.every((e) => e.code === 11000);
 }
 
 /** Plain inserts are ~100× cheaper than upserts on the test engine, and as cheap on MongoDB. */

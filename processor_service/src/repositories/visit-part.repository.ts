@@ -1,6 +1,7 @@
 import type mongoose from 'mongoose';
 import {
   boundedMongo,
+  isDuplicateKeyError,
   getVisitPartModel,
   MONGO_OPERATION_TIMEOUT_MS,
   type ManifestVisitPart,
@@ -36,14 +37,6 @@ function firstAndLastOps(part: ManifestVisitPart): PartOps {
       },
     },
   ];
-}
-
-/** Engine-independent: MongoDB lists the duplicates; the test engine stores nothing and lists none. */
-function isDuplicateKeyError(error: unknown): boolean {
-  const { code, writeErrors } = error as { code?: unknown; writeErrors?: unknown };
-  if (code === 11000) return true;
-  const errors = Array.isArray(writeErrors) ? (writeErrors as { code?: unknown }[]) : [];
-  return errors.length > 0 && errors.every((e) => e.code === 11000);
 }
 
 export function createVisitPartRepository(connection: mongoose.Connection): VisitPartRepository {
