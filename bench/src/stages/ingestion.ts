@@ -17,6 +17,8 @@ export async function runIngestion(ctx: BenchContext, result: RunResult, cleanup
   const singles = eventRequests(site, 64);
   ingestion.event = await measureHttp(ctx, server, { requests: singles, health: true });
   await ctx.redis.flushall();
+  // `BENCH_INGESTION_LOADS=event`: the closed-loop POST /event load alone (a profile of that route only).
+  if (process.env.BENCH_INGESTION_LOADS === 'event') return;
   ingestion.eventOpen = await measureHttp(ctx, server, {
     requests: singles,
     connections: settings.openLoopConnections,
