@@ -302,8 +302,14 @@ export class EventStore {
     }
     if (byId.size === 0) return;
     const ordered = [...byId.values()].sort((a, b) => a.seq - b.seq);
-    await this.repos.rollups.apply(ordered);
-    await this.repos.visitParts.apply(ordered);
+    // Two collections, each applied in sequence order and idempotently: they need no order between them,
+    // so their round trips overlap. Both have finished (or failed) before this returns, so nothing of a
+    // write still runs when the manifest is marked applied or when a failed write is settled again.
+    const applied = await Promise.allSettled([
+      this.repos.rollups.apply(ordered),
+      this.repos.visitParts.apply(ordered),
+    ]);
+    for (const outcome of applied) if (outcome.status === 'rejected') throw outcome.reason;
     await this.repos.writes.markApplied(ordered.map((m) => m._id));
   }
 }
