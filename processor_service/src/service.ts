@@ -120,7 +120,6 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
     adoptAfterMs: config.worker.adoptAfterMs,
     afterRawWrite: faults?.afterRawWrite,
   });
-  await indexesBuilt(mongo);
 
   // The worker's blocking connection waits through reconnects; the queue's one serves /health.
   const redis = createRedisConnection(config.redis.url, 'worker', { connectionName: 'processor_service' });
@@ -158,6 +157,9 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
     () => withTimeout(queue.getWaitingCount(), 1000, 'waiting count'),
     () => writer.status(),
   );
+  // The metric path compiles its models too: every index build is then awaited before events are taken.
+  const metricPath = startMetricWorker(config, mongo);
+  await indexesBuilt(mongo);
   const supervisor = new WorkerSupervisor(
     () => {
       const workerRedis = createRedisConnection(config.redis.url, 'worker', {
@@ -189,8 +191,6 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
       hasWaitingJobs: async () => (await withTimeout(queue.getWaitingCount(), 1000, 'waiting count')) > 0,
     },
   );
-
-  const metricPath = startMetricWorker(config, mongo);
 
   const app = createHealthApp(
     { redis: () => pingRedis(redis), mongodb: () => pingMongo(mongo) },
