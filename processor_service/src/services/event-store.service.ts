@@ -95,7 +95,12 @@ export class EventStore {
   }
 
   store(docs: RawEventDocument[]): Promise<StoreResult> {
-    const run = this.queue.then(() => this.storeNow(uniqueByKey(docs)));
+    // `received` counts every delivery: an event twice in one batch (two deliveries of a job that met in
+    // one write) is one duplicate, as it is when the two deliveries fall in different writes.
+    const run = this.queue.then(async () => ({
+      ...(await this.storeNow(uniqueByKey(docs))),
+      received: docs.length,
+    }));
     this.queue = run.catch(() => this.settleSoon());
     return run;
   }
