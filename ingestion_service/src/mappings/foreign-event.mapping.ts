@@ -16,7 +16,6 @@ import {
  * brought under before it joins the intake, so its events are stored exactly like POST /event's.
  */
 
-
 /** An event as a mapping produced it, before it belongs to a site. */
 export interface ForeignEvent {
   event_type: string;

@@ -75,15 +75,12 @@ describe('POST /event', () => {
       [true, '/app#/orders/7'],
       [false, '/app'],
     ] as const) {
-      const res = await h.http
-        .post('/event')
-        .set('x-api-key', h.site.writeKey)
-        .send({
-          site_id: h.site.siteId,
-          event_type: 'page_view',
-          path: '/app?utm_source=x#/orders/7',
-          hash_routing: hashRouting,
-        });
+      const res = await h.http.post('/event').set('x-api-key', h.site.writeKey).send({
+        site_id: h.site.siteId,
+        event_type: 'page_view',
+        path: '/app?utm_source=x#/orders/7',
+        hash_routing: hashRouting,
+      });
       expect(res.status).toBe(202);
       expect((await h.enqueuedEvents()).at(-1)).toMatchObject({ path: expected, utm_source: 'x' });
     }
