@@ -107,8 +107,16 @@ export async function freshDatabase(ctx: BenchContext, cleanup: Cleanup, label: 
  */
 function serviceEnv(ctx: BenchContext, mongoUri: string, service: ServiceName): Record<string, string> {
   const env = { NODE_ENV: 'production', LOG_LEVEL: 'info', REDIS_URL: ctx.redisUrl, MONGODB_URI: mongoUri };
+  // `BENCH_SERVICE_ENV="NAME=value NAME2=value"`: more variables for every service (memory experiments).
+  const extra = Object.fromEntries(
+    (process.env.BENCH_SERVICE_ENV ?? '')
+      .split(' ')
+      .filter((pair) => pair.includes('='))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  );
   return {
     ...env,
+    ...extra,
     QUEUE_NAME,
     REDIS_PREFIX,
     ...(service === 'reporting_service' && { ADMIN_API_KEY }),
@@ -136,7 +144,21 @@ async function startScript(
   const port = await getFreePort();
   const profile = ctx.profileDir && path.join(ctx.profileDir, `${label}-node${ctx.nodeLabel}`);
   if (profile) mkdirSync(profile, { recursive: true });
-  const execArgv = [...nodeFlags, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
+  // `BENCH_HEAP_DIR=<dir>`: heap snapshots on SIGUSR2 (the ingestion stage takes them before and after
+  // its loads), written to <dir>/<label>-node<version>/; with `BENCH_HEAP_REPORT=1`, diagnostic reports.
+  const heapDir =
+    process.env.BENCH_HEAP_DIR && path.join(process.env.BENCH_HEAP_DIR, `${label}-node${ctx.nodeLabel}`);
+  if (heapDir) mkdirSync(heapDir, { recursive: true });
+  const execArgv = [
+    ...nodeFlags,
+    ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
+    ...(heapDir
+      ? process.env.BENCH_HEAP_REPORT === '1'
+        ? // a diagnostic report (heap spaces committed and used, RSS, handles) instead of a snapshot
+          ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${heapDir}`]
+        : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`]
+      : []),
+  ];
   const child = spawnNode(label, script, { ...env, PORT: String(port) }, execArgv);
   cleanup.add(label, async () => {
     ctx.rss.unwatch(label);

@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import type { Redis } from 'ioredis';
 import {
   errorHandler,
+  fixedHeaders,
   healthRoutes,
   notFound,
   requestContext,
@@ -77,7 +78,8 @@ export function createApp(deps: IngestionDeps): Express {
   app.use(requestContext());
   // Pages of every site load the tracker and read ingestion's answers: helmet's default
   // Cross-Origin-Resource-Policy (same-origin) would make browsers block them; the rest of helmet stays.
-  app.use(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } }));
+  // helmet's headers are the same on every answer: set from one run of it at startup (fixedHeaders).
+  app.use(fixedHeaders(helmet({ crossOriginResourcePolicy: { policy: 'cross-origin' } })));
   // Trackers post from every site's own origin; the write key, not the origin, authorises them.
   app.use(
     cors({

@@ -157,6 +157,9 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
     () => withTimeout(queue.getWaitingCount(), 1000, 'waiting count'),
     () => writer.status(),
   );
+  // The metric path compiles its models too: every index build is then awaited before events are taken.
+  const metricPath = startMetricWorker(config, mongo);
+  await indexesBuilt(mongo);
   const supervisor = new WorkerSupervisor(
     () => {
       const workerRedis = createRedisConnection(config.redis.url, 'worker', {
@@ -188,8 +191,6 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
       hasWaitingJobs: async () => (await withTimeout(queue.getWaitingCount(), 1000, 'waiting count')) > 0,
     },
   );
-
-  const metricPath = startMetricWorker(config, mongo);
 
   const app = createHealthApp(
     { redis: () => pingRedis(redis), mongodb: () => pingMongo(mongo) },
@@ -226,6 +227,27 @@ export async function startProcessor(config: Readonly<ProcessorConfig>): Promise
       { name: 'mongodb', close: () => closeMongo(mongo) },
     ],
   };
+}
+
+/** How long the start waits for the models' indexes before it takes jobs anyway (as before this wait). */
+const INDEX_WAIT_MS = 10_000;
+
+/**
+ * Waits (bounded) for Mongoose's index builds of the models compiled so far, so the first writes do not
+ * share the database with them: on a fresh database they were 15-16 `createIndexes` inside the first
+ * write's window, and the unique `(site_id, event_id)` index is in place before the first insert. A
+ * failure or a timeout is logged and the processor starts anyway, as it did before it waited.
+ */
+async function indexesBuilt(mongo: mongoose.Connection): Promise<void> {
+  try {
+    await withTimeout(
+      Promise.all(Object.values(mongo.models).map((model) => model.init())),
+      INDEX_WAIT_MS,
+      'index builds',
+    );
+  } catch (error) {
+    logger.warn('indexes not confirmed at start; taking jobs anyway', errorMeta(error));
+  }
 }
 
 /** Most points one metric write takes: bounds a manifest (four rollups per point) well below 16 MB. */

@@ -1,6 +1,15 @@
 import { insertTestSite } from '@analytics/testkit';
-import { type Cleanup, freshDatabase, measureHttp, startService, type BenchContext } from '../context';
+import {
+  type Cleanup,
+  freshDatabase,
+  measureHttp,
+  startService,
+  type BenchContext,
+  type Started,
+} from '../context';
+import { getJson } from '../load';
 import { batchRequests, eventRequests } from '../fixtures';
+import { rssBytes } from '../processes';
 import type { RunResult } from '../results';
 
 /**
@@ -15,8 +24,12 @@ export async function runIngestion(ctx: BenchContext, result: RunResult, cleanup
   const site = await insertTestSite(db.mongo);
   const server = await startService(ctx, cleanup, 'ingestion_service', db.uri);
   const singles = eventRequests(site, 64);
+  await heapSnapshot(server, 'ready');
   ingestion.event = await measureHttp(ctx, server, { requests: singles, health: true });
+  await heapSnapshot(server, 'after POST /event');
   await ctx.redis.flushall();
+  // `BENCH_INGESTION_LOADS=event`: the closed-loop POST /event load alone (a profile of that route only).
+  if (process.env.BENCH_INGESTION_LOADS === 'event') return;
   ingestion.eventOpen = await measureHttp(ctx, server, {
     requests: singles,
     connections: settings.openLoopConnections,
@@ -30,4 +43,19 @@ export async function runIngestion(ctx: BenchContext, result: RunResult, cleanup
     eventsPerRequest: settings.batchSize,
     health: true,
   });
+  await heapSnapshot(server, 'after every load');
+}
+
+/**
+ * With `BENCH_HEAP_DIR` set, the services write a heap snapshot on SIGUSR2 (context.ts): one is asked
+ * for, and the stage waits until the file is complete (the process is blocked while it writes).
+ */
+async function heapSnapshot(server: Started, when: string): Promise<void> {
+  if (!process.env.BENCH_HEAP_DIR) return;
+  const rssMb = Math.round(rssBytes(server.child.pid) / 2 ** 20);
+  process.kill(server.child.pid, 'SIGUSR2');
+  // The main thread writes the snapshot, so /health answers only once it is complete.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await getJson(server.port, '/health');
+  console.error(`heap snapshot ${when}: RSS ${rssMb} MB before it`);
 }

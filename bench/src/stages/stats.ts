@@ -34,7 +34,9 @@ function statsShape(now: number): EventShape {
 /** The rollup documents the /stats pipeline's $match selects for the default window, counted. */
 async function documentsRead(mongo: mongoose.Connection, siteId: string): Promise<number> {
   const query = loadBuilt<QueryModule>('reporting_service/dist/queries/get-site-stats.query.js');
-  const { resolveStatsWindow } = loadBuilt<WindowModule>('reporting_service/dist/services/stats-window.js');
+  const { resolveStatsWindow } = loadBuilt<WindowModule>(
+    'reporting_service/dist/services/stats-window.service.js',
+  );
   const window = resolveStatsWindow({ site_id: siteId }, new Date());
   const [first] = query.buildSiteStatsPipeline(siteId, window.period, window.buckets);
   const match = (first as { $match?: Record<string, unknown> } | undefined)?.$match;

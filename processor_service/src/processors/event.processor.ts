@@ -1,12 +1,12 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import {
-  ingestEventsJobSchema,
   isTooNewForThisRelease,
   JOBS,
   logger,
   PAYLOAD_VERSION_READ,
   requestsOf,
   runWithContext,
+  validateIngestEventsJob,
   type IngestEventsJob,
 } from '@analytics/common';
 import { toRawEventDocument } from '../services/raw-event-document.service';
@@ -44,7 +44,7 @@ export function createEventProcessor(
           await job.moveToDelayed(Date.now() + TOO_NEW_RETRY_MS, token);
           throw new DelayedError();
         }
-        const { value, error } = ingestEventsJobSchema.validate(job.data);
+        const { value, error } = validateIngestEventsJob(job.data);
         if (error) throw new UnrecoverableError(`malformed payload: ${error.message}`);
         if (faults?.rejectsPayload())
           throw new UnrecoverableError('malformed payload (injected by PROCESSOR_FAULT)');

@@ -95,7 +95,8 @@ export class EventStore {
   }
 
   store(docs: RawEventDocument[]): Promise<StoreResult> {
-    // `received` counts every delivery, also a second copy inside the batch: it is a duplicate too.
+    // `received` counts every delivery: an event twice in one batch (two deliveries of a job that met in
+    // one write) is one duplicate, as it is when the two deliveries fall in different writes.
     const run = this.queue.then(async () => ({
       ...(await this.storeNow(uniqueByKey(docs))),
       received: docs.length,
@@ -306,8 +307,14 @@ export class EventStore {
     }
     if (byId.size === 0) return;
     const ordered = [...byId.values()].sort((a, b) => a.seq - b.seq);
-    await this.repos.rollups.apply(ordered);
-    await this.repos.visitParts.apply(ordered);
+    // Two collections, each applied in sequence order and idempotently: they need no order between them,
+    // so their round trips overlap. Both have finished (or failed) before this returns, so nothing of a
+    // write still runs when the manifest is marked applied or when a failed write is settled again.
+    const applied = await Promise.allSettled([
+      this.repos.rollups.apply(ordered),
+      this.repos.visitParts.apply(ordered),
+    ]);
+    for (const outcome of applied) if (outcome.status === 'rejected') throw outcome.reason;
     await this.repos.writes.markApplied(ordered.map((m) => m._id));
   }
 }

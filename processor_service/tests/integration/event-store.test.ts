@@ -111,8 +111,9 @@ describe('EventStore', () => {
     expect(users.map((u) => u.user_id)).toEqual(['u0']);
   });
 
-  it('when a batch holds the same event twice, then it counts once', async () => {
+  it('when a batch holds the same event twice, then it counts once, and the repeats as duplicates', async () => {
     const batch = docs([1, 2, 3, 1, 2]);
+    // received − inserted is the processor's duplicate counter: two deliveries of a job met in one write.
     expect(await store().store(batch)).toEqual({ received: 5, inserted: 3 });
     expect(await storedDayViews()).toEqual(expectedDayViews([1, 2, 3]));
   });
