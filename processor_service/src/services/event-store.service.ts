@@ -20,6 +20,7 @@ import {
   type WriteManifestRepository,
 } from '../repositories/write-manifest.repository';
 import { buildManifest } from './write-manifest.service';
+import { manifestsToApply, sameWrite, uniqueBy, WriteAdoption } from './write-protocol.service';
 
 /** Test-only hook between the raw write and the rollup writes (see faults.ts). */
 export type AfterRawWriteHook = () => void | Promise<void>;
@@ -47,8 +48,6 @@ export interface EventStoreOptions {
   writer?: string;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Persists batches of events and brings every rollup they touch up to date, exactly, in four round
  * trips per write whatever its size and whatever the collections hold:
@@ -73,7 +72,7 @@ export class EventStore {
   /** This writer's writes that may not be applied yet, oldest first; settled before the next one. */
   private unsettled: WriteToken[] = [];
   private readonly afterRawWrite: AfterRawWriteHook;
-  private lastWaitLog = 0;
+  private readonly adoption: WriteAdoption<WriteManifestDocument>;
   /** Stores run one at a time: the settle-before-next-write order depends on it. */
   private queue: Promise<unknown> = Promise.resolve();
   private settleTimer: NodeJS.Timeout | undefined;
@@ -85,6 +84,11 @@ export class EventStore {
   ) {
     this.afterRawWrite = options.afterRawWrite ?? (() => undefined);
     this.writer = options.writer ?? randomBytes(6).toString('hex');
+    this.adoption = new WriteAdoption({
+      adoptAfterMs: options.adoptAfterMs,
+      what: 'events',
+      find: async (id) => (await repos.writes.find([id])).get(id),
+    });
   }
 
   private nextToken(): WriteToken {
@@ -98,7 +102,7 @@ export class EventStore {
     // `received` counts every delivery: an event twice in one batch (two deliveries of a job that met in
     // one write) is one duplicate, as it is when the two deliveries fall in different writes.
     const run = this.queue.then(async () => ({
-      ...(await this.storeNow(uniqueByKey(docs))),
+      ...(await this.storeNow(uniqueBy(docs, eventKeyOf))),
       received: docs.length,
     }));
     this.queue = run.catch(() => this.settleSoon());
@@ -252,35 +256,11 @@ export class EventStore {
     return result;
   }
 
-  /**
-   * Another writer's write with no manifest: it is either under way or stopped (its process died or gave
-   * up). Wait for its manifest while it is young; once older than `adoptAfterMs`, nothing it sent can
-   * still be running, so settle it from what it stored.
-   */
-  private async adopt(token: WriteToken): Promise<WriteManifestDocument> {
-    const id = writeTokenId(token);
-    for (let pauseMs = 50; ; pauseMs = Math.min(pauseMs * 2, 1000)) {
-      const ageMs = Date.now() - token.seq;
-      if (ageMs >= this.options.adoptAfterMs) {
-        const stored = await this.repos.rawEvents.findByWrite(token);
-        logger.warn('settling an unfinished write of another processor', {
-          write: id,
-          events: stored.length,
-        });
-        return this.repos.writes.claim(buildManifest(token, stored));
-      }
-      if (Date.now() - this.lastWaitLog >= 1000) {
-        this.lastWaitLog = Date.now();
-        logger.info('waiting for another processor to settle a write holding events of this batch', {
-          write: id,
-          ageMs,
-          adoptAfterMs: this.options.adoptAfterMs,
-        });
-      }
-      await sleep(Math.min(pauseMs, this.options.adoptAfterMs - ageMs));
-      const manifest = (await this.repos.writes.find([id])).get(id);
-      if (manifest) return manifest;
-    }
+  /** Another writer's write with no manifest: waited for, or settled from what it stored once old. */
+  private adopt(token: WriteToken): Promise<WriteManifestDocument> {
+    return this.adoption.manifestOf(token, async () =>
+      this.repos.writes.claim(buildManifest(token, await this.repos.rawEvents.findByWrite(token))),
+    );
   }
 
   /**
@@ -289,24 +269,10 @@ export class EventStore {
    * this writer's own were settled before).
    */
   private async apply(manifests: WriteManifestDocument[]): Promise<void> {
-    const byId = new Map<string, WriteManifestDocument>();
-    const latestOfOtherWriters = new Map<string, number>();
-    for (const manifest of manifests) {
-      if (manifest.applied) continue;
-      byId.set(manifest._id, manifest);
-      if (manifest.writer !== this.writer) {
-        latestOfOtherWriters.set(
-          manifest.writer,
-          Math.max(manifest.seq, latestOfOtherWriters.get(manifest.writer) ?? 0),
-        );
-      }
-    }
-    for (const [writer, seq] of latestOfOtherWriters) {
-      for (const earlier of await this.repos.writes.unappliedBefore(writer, seq))
-        byId.set(earlier._id, earlier);
-    }
-    if (byId.size === 0) return;
-    const ordered = [...byId.values()].sort((a, b) => a.seq - b.seq);
+    const ordered = await manifestsToApply(manifests, this.writer, (writer, seq) =>
+      this.repos.writes.unappliedBefore(writer, seq),
+    );
+    if (ordered.length === 0) return;
     // Two collections, each applied in sequence order and idempotently: they need no order between them,
     // so their round trips overlap. Both have finished (or failed) before this returns, so nothing of a
     // write still runs when the manifest is marked applied or when a failed write is settled again.
@@ -317,17 +283,6 @@ export class EventStore {
     for (const outcome of applied) if (outcome.status === 'rejected') throw outcome.reason;
     await this.repos.writes.markApplied(ordered.map((m) => m._id));
   }
-}
-
-/** The same event twice in one batch (a job delivered twice) is one event: the first copy is kept. */
-function uniqueByKey(docs: RawEventDocument[]): RawEventDocument[] {
-  const seen = new Set<string>();
-  return docs.filter((doc) => {
-    const key = eventKeyOf(doc);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 /** An EventStore on one MongoDB connection (the service and the tests build it the same way). */
@@ -341,8 +296,4 @@ export function createEventStore(connection: mongoose.Connection, options: Event
     },
     options,
   );
-}
-
-function sameWrite(a: StoredBy | undefined, b: WriteToken): boolean {
-  return a !== null && a !== undefined && a.writer === b.writer && a.seq === b.seq;
 }

@@ -22,6 +22,7 @@ import {
   type MetricWriteRepository,
 } from '../repositories/metric-write.repository';
 import { buildMetricManifest } from './metric-manifest.service';
+import { manifestsToApply, sameWrite, uniqueBy, WriteAdoption } from './write-protocol.service';
 
 export interface MetricStoreRepositories {
   points: MetricPointRepository;
@@ -40,8 +41,6 @@ export interface MetricStoreResult {
   received: number;
   inserted: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Stores custom-metric points once per (site_id, metric_id) and keeps their rollups exact, with the same
@@ -63,12 +62,19 @@ export class MetricStore {
   private lastSeq = 0;
   private unsettled: WriteToken[] = [];
   private queue: Promise<unknown> = Promise.resolve();
-  private lastWaitLog = 0;
+
+  private readonly adoption: WriteAdoption<MetricWriteDocument>;
 
   constructor(
     private readonly repos: MetricStoreRepositories,
     private readonly options: MetricStoreOptions,
-  ) {}
+  ) {
+    this.adoption = new WriteAdoption({
+      adoptAfterMs: options.adoptAfterMs,
+      what: 'metric points',
+      find: async (id) => (await repos.writes.find([id])).get(id),
+    });
+  }
 
   private nextToken(): WriteToken {
     this.lastSeq = Math.max(this.lastSeq + 1, Date.now());
@@ -79,7 +85,7 @@ export class MetricStore {
 
   /** Writes run one at a time: settle-before-next-write depends on it. */
   store(points: NewMetricPoint[]): Promise<MetricStoreResult> {
-    const run = this.queue.then(() => this.storeNow(uniqueByKey(points)));
+    const run = this.queue.then(() => this.storeNow(uniqueBy(points, keyOfPoint)));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -169,65 +175,21 @@ export class MetricStore {
     return result;
   }
 
-  private async adopt(token: WriteToken): Promise<MetricWriteDocument> {
-    const id = writeTokenId(token);
-    for (let pauseMs = 50; ; pauseMs = Math.min(pauseMs * 2, 1000)) {
-      const ageMs = Date.now() - token.seq;
-      if (ageMs >= this.options.adoptAfterMs) {
-        const stored = await this.repos.points.findByWrite(token);
-        logger.warn('settling an unfinished metric write of another processor', {
-          write: id,
-          points: stored.length,
-        });
-        return this.repos.writes.claim(buildMetricManifest(token, stored));
-      }
-      if (Date.now() - this.lastWaitLog >= 1000) {
-        this.lastWaitLog = Date.now();
-        logger.info('waiting for another processor to settle a metric write', { write: id, ageMs });
-      }
-      await sleep(Math.min(pauseMs, this.options.adoptAfterMs - ageMs));
-      const manifest = (await this.repos.writes.find([id])).get(id);
-      if (manifest) return manifest;
-    }
+  private adopt(token: WriteToken): Promise<MetricWriteDocument> {
+    return this.adoption.manifestOf(token, async () =>
+      this.repos.writes.claim(buildMetricManifest(token, await this.repos.points.findByWrite(token))),
+    );
   }
 
   /** Applies the manifests not applied yet, each writer's earlier unapplied ones first, in order. */
   private async apply(manifests: MetricWriteDocument[]): Promise<void> {
-    const byId = new Map<string, MetricWriteDocument>();
-    const latestOfOtherWriters = new Map<string, number>();
-    for (const manifest of manifests) {
-      if (manifest.applied) continue;
-      byId.set(manifest._id, manifest);
-      if (manifest.writer !== this.writer) {
-        latestOfOtherWriters.set(
-          manifest.writer,
-          Math.max(manifest.seq, latestOfOtherWriters.get(manifest.writer) ?? 0),
-        );
-      }
-    }
-    for (const [writer, seq] of latestOfOtherWriters) {
-      for (const earlier of await this.repos.writes.unappliedBefore(writer, seq))
-        byId.set(earlier._id, earlier);
-    }
-    if (byId.size === 0) return;
-    const ordered = [...byId.values()].sort((a, b) => a.seq - b.seq);
+    const ordered = await manifestsToApply(manifests, this.writer, (writer, seq) =>
+      this.repos.writes.unappliedBefore(writer, seq),
+    );
+    if (ordered.length === 0) return;
     await this.repos.rollups.apply(ordered);
     await this.repos.writes.markApplied(ordered.map((m) => m._id));
   }
-}
-
-function uniqueByKey(points: NewMetricPoint[]): NewMetricPoint[] {
-  const seen = new Set<string>();
-  return points.filter((point) => {
-    const key = keyOfPoint(point);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-function sameWrite(a: WriteToken | undefined, b: WriteToken): boolean {
-  return a !== undefined && a.writer === b.writer && a.seq === b.seq;
 }
 
 export function createMetricStore(connection: mongoose.Connection, options: MetricStoreOptions): MetricStore {

@@ -1,0 +1,102 @@
+import { logger, writeTokenId, type WriteToken } from '@analytics/common';
+
+/**
+ * The parts of the write protocol (docs/architecture.md, "Why every number is exact") that do not depend
+ * on what is written: the event store and the metric store both run on them.
+ */
+
+/** What every write manifest carries, whatever it owes. */
+export interface ManifestHead {
+  _id: string;
+  writer: string;
+  seq: number;
+  applied: boolean;
+}
+
+/** The same item twice in one batch (a job delivered twice) is one item: the first copy is kept. */
+export function uniqueBy<T>(items: T[], keyOf: (item: T) => string): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = keyOf(item);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Whether an item was stored by write `b` (`null`: stored before writes had tokens). */
+export function sameWrite(a: WriteToken | null | undefined, b: WriteToken): boolean {
+  return a !== null && a !== undefined && a.writer === b.writer && a.seq === b.seq;
+}
+
+/**
+ * The manifests to apply now, in sequence order: those given that are not applied yet, and before them
+ * every earlier unapplied write of each other writer met (a writer's writes land in sequence order; this
+ * writer's own were settled before). One read per other writer.
+ */
+export async function manifestsToApply<M extends ManifestHead>(
+  manifests: M[],
+  ownWriter: string,
+  unappliedBefore: (writer: string, seq: number) => Promise<M[]>,
+): Promise<M[]> {
+  const byId = new Map<string, M>();
+  const latestOfOtherWriters = new Map<string, number>();
+  for (const manifest of manifests) {
+    if (manifest.applied) continue;
+    byId.set(manifest._id, manifest);
+    if (manifest.writer !== ownWriter) {
+      latestOfOtherWriters.set(
+        manifest.writer,
+        Math.max(manifest.seq, latestOfOtherWriters.get(manifest.writer) ?? 0),
+      );
+    }
+  }
+  for (const [writer, seq] of latestOfOtherWriters) {
+    for (const earlier of await unappliedBefore(writer, seq)) byId.set(earlier._id, earlier);
+  }
+  return [...byId.values()].sort((a, b) => a.seq - b.seq);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Another writer's write with no manifest is either under way or stopped (its process died or gave up).
+ * Waits for its manifest while it is young; once older than `adoptAfterMs`, nothing it sent can still be
+ * running, so `adoptNow` settles it from what it stored. Logs the wait at most once a second.
+ */
+export class WriteAdoption<M> {
+  private lastWaitLog = 0;
+
+  constructor(
+    private readonly options: {
+      adoptAfterMs: number;
+      /** `events` or `points`, for the log lines. */
+      what: string;
+      find: (id: string) => Promise<M | undefined>;
+    },
+  ) {}
+
+  async manifestOf(token: WriteToken, adoptNow: () => Promise<M>): Promise<M> {
+    const id = writeTokenId(token);
+    const { adoptAfterMs, what } = this.options;
+    for (let pauseMs = 50; ; pauseMs = Math.min(pauseMs * 2, 1000)) {
+      const ageMs = Date.now() - token.seq;
+      if (ageMs >= adoptAfterMs) {
+        logger.warn('settling an unfinished write of another processor', { write: id, of: what });
+        return adoptNow();
+      }
+      if (Date.now() - this.lastWaitLog >= 1000) {
+        this.lastWaitLog = Date.now();
+        logger.info('waiting for another processor to settle a write holding items of this batch', {
+          write: id,
+          of: what,
+          ageMs,
+          adoptAfterMs,
+        });
+      }
+      await sleep(Math.min(pauseMs, adoptAfterMs - ageMs));
+      const manifest = await this.options.find(id);
+      if (manifest) return manifest;
+    }
+  }
+}
