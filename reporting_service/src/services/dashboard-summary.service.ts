@@ -2,7 +2,7 @@ import type mongoose from 'mongoose';
 import { PAGE_VIEW } from '@analytics/common';
 import { readActiveVisitors, readRecentMetricPoints } from '../queries/read-dashboard-activity.query';
 import type { QueryBody } from '../validations/query.validation';
-import type { QueryService } from './query.service';
+import type { QueryAnswer, QueryService } from './query.service';
 
 /** Active visitors: an event in the last 5 minutes (contract). */
 const ACTIVE_WINDOW_MS = 5 * 60_000;
@@ -47,19 +47,21 @@ export function createDashboardSummaryService(
   return {
     async summarise(siteId) {
       const at = now();
-      const [today, topEvents, active, metrics] = await Promise.all([
-        queries.query(body(siteId, { metrics: ['visitors', 'pageviews', 'events'] })),
-        queries.query(
+      const [answers, active, metrics] = await Promise.all([
+        // Two questions of today: one read of its visit parts.
+        queries.queryMany([
+          body(siteId, { metrics: ['visitors', 'pageviews', 'events'] }),
           body(siteId, {
             metrics: ['events'],
             dimensions: ['event:name'],
             filters: [['is_not', 'event:name', [PAGE_VIEW]]],
             pagination: { limit: TOP_EVENTS, offset: 0 },
           }),
-        ),
+        ]),
         readActiveVisitors(mongo, siteId, new Date(at.getTime() - ACTIVE_WINDOW_MS), at),
         readRecentMetricPoints(mongo, siteId, RECENT_METRICS),
       ]);
+      const [today, topEvents] = answers as [QueryAnswer, QueryAnswer];
       const [visitors, pageviews, events] = today.results[0]!.metrics as number[];
       return {
         site_id: siteId,

@@ -10,9 +10,9 @@ import type { SiteRepository } from '../repositories/site.repository';
 import type { QueryBody } from '../validations/query.validation';
 import { executeQuery, type ResultRow } from './query/query-execute.service';
 import { parseQuery } from './query/query-parse.service';
-import { planQuery } from './query/query-plan.service';
+import { planQuery, type QueryWindow } from './query/query-plan.service';
 import { siteNotFoundError } from './site.service';
-import { buildVisits } from './query/visits.service';
+import { buildVisits, type Visit } from './query/visits.service';
 
 export interface QueryAnswer {
   results: ResultRow[];
@@ -28,6 +28,11 @@ export interface QueryAnswer {
 
 export interface QueryService {
   query(body: QueryBody): Promise<QueryAnswer>;
+  /**
+   * Several queries of one site under one deadline, each window's visit parts read once however many of
+   * them ask about it (GET /dashboard asks two questions of today).
+   */
+  queryMany(bodies: QueryBody[]): Promise<QueryAnswer[]>;
 }
 
 /** POST /api/v2/query: parse → plan → read → execute, every step separately tested. */
@@ -39,29 +44,50 @@ export function createQueryService(
   const now = options.now ?? (() => new Date());
   // Milliseconds for the deadline (tests pass a clock that runs fast).
   const clock = options.elapsedClock ?? (() => Date.now());
-  return {
-    async query(body) {
-      const started = clock();
-      const deadline: Deadline = { remainingMs: () => options.timeoutMs - (clock() - started) };
-      const site = await sites.findById(body.site_id);
-      if (!site) throw siteNotFoundError(body.site_id);
-      const timezone = site.timezone ?? DEFAULT_SITE_TIMEZONE;
-      const firstDataAt =
-        body.date_range === 'all' ? await readFirstDataAt(mongo, site.site_id, deadline) : undefined;
+
+  async function queryMany(bodies: QueryBody[]): Promise<QueryAnswer[]> {
+    const started = clock();
+    const deadline: Deadline = { remainingMs: () => options.timeoutMs - (clock() - started) };
+    const siteId = bodies[0]!.site_id;
+    if (bodies.some((body) => body.site_id !== siteId)) throw new Error('queryMany takes one site');
+    const site = await sites.findById(siteId);
+    if (!site) throw siteNotFoundError(siteId);
+    const timezone = site.timezone ?? DEFAULT_SITE_TIMEZONE;
+    const firstDataAt = bodies.some((body) => body.date_range === 'all')
+      ? await readFirstDataAt(mongo, site.site_id, deadline)
+      : undefined;
+    const at = now();
+    const planned = bodies.map((body) => {
       const parsed = parseQuery(
         body,
         { site_id: site.site_id, timezone, ...(firstDataAt && { firstDataAt }) },
-        now(),
+        at,
       );
-      const plan = planQuery(parsed);
-      const main = await readVisitParts(mongo, site.site_id, plan.main.startMs, plan.main.endMs, deadline);
-      const other = plan.comparison
-        ? await readVisitParts(mongo, site.site_id, plan.comparison.startMs, plan.comparison.endMs, deadline)
-        : undefined;
-      const outcome = executeQuery(parsed, plan, buildVisits(main), other && buildVisits(other));
-      if (deadline.remainingMs() <= 0) throw queryTimeout();
-      const iso = (at: { toISO: () => string | null }) => at.toISO()!;
-      return {
+      return { body, parsed, plan: planQuery(parsed) };
+    });
+    // One read and one cut into visits per distinct window.
+    const windows = new Map<string, Promise<{ visits: Visit[]; read: number }>>();
+    const visitsOf = (window: QueryWindow) => {
+      const key = `${window.startMs}|${window.endMs}`;
+      let pending = windows.get(key);
+      if (!pending) {
+        pending = readVisitParts(mongo, site.site_id, window.startMs, window.endMs, deadline).then(
+          (parts) => ({
+            visits: buildVisits(parts),
+            read: parts.length,
+          }),
+        );
+        windows.set(key, pending);
+      }
+      return pending;
+    };
+    const answers: QueryAnswer[] = [];
+    for (const { body, parsed, plan } of planned) {
+      const main = await visitsOf(plan.main);
+      const other = plan.comparison ? await visitsOf(plan.comparison) : undefined;
+      const outcome = executeQuery(parsed, plan, main.visits, other?.visits);
+      const iso = (instant: { toISO: () => string | null }) => instant.toISO()!;
+      answers.push({
         results: outcome.results,
         meta: {
           ...(parsed.includeTimeLabels && { time_labels: plan.main.labels }),
@@ -72,10 +98,19 @@ export function createQueryService(
               string,
             ],
           }),
-          documents_read: main.length + (other?.length ?? 0),
+          documents_read: main.read + (other?.read ?? 0),
         },
         query: { ...body, date_range: [iso(parsed.range.start), iso(parsed.range.end)] },
-      };
+      });
+    }
+    if (deadline.remainingMs() <= 0) throw queryTimeout();
+    return answers;
+  }
+
+  return {
+    async query(body) {
+      return (await queryMany([body]))[0]!;
     },
+    queryMany,
   };
 }
