@@ -20,7 +20,13 @@ import {
   type WriteManifestRepository,
 } from '../repositories/write-manifest.repository';
 import { buildManifest } from './write-manifest.service';
-import { manifestsToApply, sameWrite, uniqueBy, WriteAdoption } from './write-protocol.service';
+import {
+  coverOtherWrites,
+  manifestsToApply,
+  sameWrite,
+  uniqueBy,
+  WriteAdoption,
+} from './write-protocol.service';
 
 /** Test-only hook between the raw write and the rollup writes (see faults.ts). */
 export type AfterRawWriteHook = () => void | Promise<void>;
@@ -218,32 +224,15 @@ export class EventStore {
     ownToken: WriteToken,
     own: WriteManifestDocument | undefined,
   ): Promise<WriteManifestDocument[]> {
-    const ownKeys = new Set(own?.keys);
-    const others = new Map<string, { token: WriteToken; keys: string[] }>();
-    const uncovered: { key: string; from: WriteToken }[] = [];
-    for (const doc of docs) {
-      const key = eventKeyOf(doc);
-      const by = storedBy.get(key);
-      if (by === null || by === undefined) continue; // stored before manifests existed: settled
-      if (sameWrite(by, ownToken)) {
-        if (!ownKeys.has(key)) uncovered.push({ key, from: by });
-        continue;
-      }
-      const id = writeTokenId(by);
-      const entry = others.get(id) ?? { token: by, keys: [] };
-      entry.keys.push(key);
-      others.set(id, entry);
-    }
-    const result: WriteManifestDocument[] = [];
-    if (others.size > 0) {
-      const known = await this.repos.writes.find([...others.keys()]);
-      for (const [id, { token, keys }] of others) {
-        const manifest = known.get(id) ?? (await this.adopt(token));
-        if (!manifest.applied) result.push(manifest);
-        const covered = new Set(manifest.keys);
-        for (const key of keys) if (!covered.has(key)) uncovered.push({ key, from: token });
-      }
-    }
+    const { toApply: result, uncovered } = await coverOtherWrites(
+      docs.map(eventKeyOf),
+      storedBy,
+      {
+        token: ownToken,
+        manifest: own,
+      },
+      { find: (ids) => this.repos.writes.find(ids), adopt: (token) => this.adopt(token) },
+    );
     if (uncovered.length > 0) {
       const token = this.nextToken();
       const moved = await this.repos.rawEvents.reassign(uncovered, token);

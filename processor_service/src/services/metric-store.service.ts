@@ -22,7 +22,13 @@ import {
   type MetricWriteRepository,
 } from '../repositories/metric-write.repository';
 import { buildMetricManifest } from './metric-manifest.service';
-import { manifestsToApply, sameWrite, uniqueBy, WriteAdoption } from './write-protocol.service';
+import {
+  coverOtherWrites,
+  manifestsToApply,
+  sameWrite,
+  uniqueBy,
+  WriteAdoption,
+} from './write-protocol.service';
 
 export interface MetricStoreRepositories {
   points: MetricPointRepository;
@@ -137,32 +143,15 @@ export class MetricStore {
     ownToken: WriteToken,
     own: MetricWriteDocument | undefined,
   ): Promise<MetricWriteDocument[]> {
-    const ownKeys = new Set(own?.keys);
-    const others = new Map<string, { token: WriteToken; keys: string[] }>();
-    const uncovered: { key: string; from: WriteToken }[] = [];
-    for (const point of points) {
-      const key = keyOfPoint(point);
-      const by = storedBy.get(key);
-      if (by === undefined) continue;
-      if (sameWrite(by, ownToken)) {
-        if (!ownKeys.has(key)) uncovered.push({ key, from: by });
-        continue;
-      }
-      const id = writeTokenId(by);
-      const entry = others.get(id) ?? { token: by, keys: [] };
-      entry.keys.push(key);
-      others.set(id, entry);
-    }
-    const result: MetricWriteDocument[] = [];
-    if (others.size > 0) {
-      const known = await this.repos.writes.find([...others.keys()]);
-      for (const [id, { token, keys }] of others) {
-        const manifest = known.get(id) ?? (await this.adopt(token));
-        if (!manifest.applied) result.push(manifest);
-        const covered = new Set(manifest.keys);
-        for (const key of keys) if (!covered.has(key)) uncovered.push({ key, from: token });
-      }
-    }
+    const { toApply: result, uncovered } = await coverOtherWrites(
+      points.map(keyOfPoint),
+      storedBy,
+      {
+        token: ownToken,
+        manifest: own,
+      },
+      { find: (ids) => this.repos.writes.find(ids), adopt: (token) => this.adopt(token) },
+    );
     if (uncovered.length > 0) {
       const token = this.nextToken();
       const moved = await this.repos.points.reassign(uncovered, token);

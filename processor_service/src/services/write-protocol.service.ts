@@ -100,3 +100,53 @@ export class WriteAdoption<M> {
     }
   }
 }
+
+/** An item a write must count but no manifest covers: it moves from the write that stored it to a new one. */
+export interface UncoveredItem {
+  key: string;
+  from: WriteToken;
+}
+
+/**
+ * Makes sure every item of a batch that this write did not store is counted by the write that did: that
+ * write's manifest is found (or adopted) and returned for applying unless applied; an item missing from
+ * the manifest that should hold it (stored after the manifest was fixed), and an item of this write
+ * missing from its own manifest, is returned as uncovered. `null` in `storedBy`: stored before writes had
+ * manifests, so settled.
+ */
+export async function coverOtherWrites<M extends ManifestHead & { keys: string[] }>(
+  keys: string[],
+  storedBy: Map<string, WriteToken | null>,
+  own: { token: WriteToken; manifest: M | undefined },
+  manifests: {
+    find: (ids: string[]) => Promise<Map<string, M>>;
+    adopt: (token: WriteToken) => Promise<M>;
+  },
+): Promise<{ toApply: M[]; uncovered: UncoveredItem[] }> {
+  const ownKeys = new Set(own.manifest?.keys);
+  const others = new Map<string, { token: WriteToken; keys: string[] }>();
+  const uncovered: UncoveredItem[] = [];
+  for (const key of keys) {
+    const by = storedBy.get(key);
+    if (by === null || by === undefined) continue;
+    if (sameWrite(by, own.token)) {
+      if (!ownKeys.has(key)) uncovered.push({ key, from: by });
+      continue;
+    }
+    const id = writeTokenId(by);
+    const entry = others.get(id) ?? { token: by, keys: [] };
+    entry.keys.push(key);
+    others.set(id, entry);
+  }
+  const toApply: M[] = [];
+  if (others.size > 0) {
+    const known = await manifests.find([...others.keys()]);
+    for (const [id, { token, keys: itemKeys }] of others) {
+      const manifest = known.get(id) ?? (await manifests.adopt(token));
+      if (!manifest.applied) toApply.push(manifest);
+      const covered = new Set(manifest.keys);
+      for (const key of itemKeys) if (!covered.has(key)) uncovered.push({ key, from: token });
+    }
+  }
+  return { toApply, uncovered };
+}
