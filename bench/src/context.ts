@@ -31,7 +31,7 @@ export const FULL = {
   batchSize: 100,
   naiveWorker: { warmupEvents: 100, events: 500 },
   /** Backlogs: new single events, new 100-event batches, re-delivered 100-event batches. */
-  processor: { warmupEvents: 100, singles: 300, newBatches: 2, resentBatches: 100 },
+  processor: { warmupEvents: 100, singles: 300, newBatches: 10, resentBatches: 100 },
   /** Sent at once to a running processor: `batches` requests of `batchSize` events. */
   drain: { batches: 16 },
   stats: { baseEvents: 100, factor: 5, durationMs: 5000, connections: 2 },
@@ -48,7 +48,7 @@ export const QUICK: Settings = {
   warmupMs: 600,
   durationMs: 1500,
   naiveWorker: { warmupEvents: 50, events: 150 },
-  processor: { ...FULL.processor, warmupEvents: 50, singles: 100, resentBatches: 30 },
+  processor: { ...FULL.processor, warmupEvents: 50, singles: 100, newBatches: 4, resentBatches: 30 },
   stats: { ...FULL.stats, baseEvents: 60, durationMs: 1000 },
   query: { warmupRuns: 2, runs: 7 },
   freshness: { ...FULL.freshness, durationMs: 2500, newEventsMs: 1000 },
@@ -258,8 +258,8 @@ export async function measureHttp(ctx: BenchContext, server: Started, options: M
     result.requests > 0 ? ((after[name] - before[name]) * 1e6) / result.requests : 0;
   return {
     connections: run.connections,
-    /** Fixed rate only: the rate asked of autocannon (`overallRate`). */
-    targetRate: run.overallRate,
+    /** Fixed or paced rate only: the rate asked for. */
+    targetRate: run.overallRate ?? run.pacedRate,
     /** Responses per second in the measured window. */
     rate: result.rate,
     /** Events per second (batches: rate × batch size). */

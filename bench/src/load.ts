@@ -1,3 +1,4 @@
+import http from 'node:http';
 import autocannon from 'autocannon';
 
 /**
@@ -42,10 +43,15 @@ export interface LoadOptions {
   connections: number;
   durationMs: number;
   /**
-   * Open loop: requests per second over all connections. autocannon gives each connection a quota per
+   * Fixed rate: requests per second over all connections. autocannon gives each connection a quota per
    * second that it sends as fast as answers allow, then waits for the next second (mcollina/autocannon#174).
    */
   overallRate?: number;
+  /**
+   * Open loop, evenly paced (runPacedLoad): requests per second, each sent at its scheduled time whether
+   * or not earlier ones were answered, on at most `connections` keep-alive sockets.
+   */
+  pacedRate?: number;
   /** Called for every response, with `performance.now()` when it arrived. */
   onResponse?: (status: number, at: number) => void;
 }
@@ -65,6 +71,7 @@ export interface LoadResult {
 
 /** One autocannon run; latencies are kept whole (autocannon's own histogram rounds to 1 ms). */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  if (options.pacedRate !== undefined) return runPacedLoad({ ...options, pacedRate: options.pacedRate });
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const started = performance.now();
@@ -94,6 +101,79 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     rate: latencies.length / seconds,
     latency: summarise(latencies),
     errors: result.errors + result.timeouts,
+    statuses,
+  };
+}
+
+/**
+ * Open loop as wrk2 runs it, which autocannon cannot (its fixed rate sends each second's quota in a burst
+ * at the start of the second): request i is due at `start + i / rate`; every due request is sent when the
+ * generator wakes (at least every millisecond), whether or not earlier ones were answered, and its
+ * latency is timed **from when it was due**, so a server that falls behind is charged for the wait (no
+ * coordinated omission). A request that finds all `connections` sockets busy waits in the agent's queue,
+ * and that wait counts too.
+ */
+export async function runPacedLoad(options: LoadOptions & { pacedRate: number }): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const bodies = options.requests.map((spec) => Buffer.from(spec.body ?? ''));
+  const total = Math.max(1, Math.round((options.pacedRate * options.durationMs) / 1000));
+  const intervalMs = 1000 / options.pacedRate;
+  let sent = 0;
+  let answered = 0;
+  let errors = 0;
+  const started = performance.now();
+  await new Promise<void>((resolve) => {
+    const settled = (): void => {
+      answered += 1;
+      if (answered === total) resolve();
+    };
+    const sendDue = (): void => {
+      const now = performance.now();
+      for (; sent < total && started + sent * intervalMs <= now; sent += 1) {
+        const due = started + sent * intervalMs;
+        const index = sent % options.requests.length;
+        const spec = options.requests[index]!;
+        const request = http.request(
+          {
+            agent,
+            host: '127.0.0.1',
+            port: options.port,
+            method: spec.method,
+            path: spec.path,
+            headers: { ...spec.headers, 'content-length': bodies[index]!.length },
+          },
+          (response) => {
+            response.resume();
+            response.on('end', () => {
+              const at = performance.now();
+              latencies.push(at - due);
+              const status = response.statusCode ?? 0;
+              statuses[status] = (statuses[status] ?? 0) + 1;
+              options.onResponse?.(status, at);
+              settled();
+            });
+          },
+        );
+        request.on('error', () => {
+          errors += 1;
+          settled();
+        });
+        request.end(bodies[index]);
+      }
+      if (sent < total) setTimeout(sendDue, Math.max(0, started + sent * intervalMs - performance.now()));
+    };
+    sendDue();
+  });
+  agent.destroy();
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    requests: latencies.length,
+    seconds,
+    rate: latencies.length / seconds,
+    latency: summarise(latencies),
+    errors,
     statuses,
   };
 }

@@ -15,7 +15,7 @@ import type { RunResult } from '../results';
 /**
  * The project's ingestion alone (no processor: the jobs pile up in Redis and are flushed after each
  * load, as for the ceilings and the naive peer): POST /event closed loop for the maximum, at half of it
- * through autocannon's overallRate for the latency under a fixed rate, POST /events with 100-event batches.
+ * paced open loop (runPacedLoad) for the latency under a steady rate, POST /events with 100-event batches.
  */
 export async function runIngestion(ctx: BenchContext, result: RunResult, cleanup: Cleanup): Promise<void> {
   const { settings } = ctx;
@@ -33,7 +33,7 @@ export async function runIngestion(ctx: BenchContext, result: RunResult, cleanup
   ingestion.eventOpen = await measureHttp(ctx, server, {
     requests: singles,
     connections: settings.openLoopConnections,
-    overallRate: Math.max(10, Math.round(ingestion.event.rate / 2)),
+    pacedRate: Math.max(10, Math.round(ingestion.event.rate / 2)),
     health: true,
   });
   await ctx.redis.flushall();

@@ -7,7 +7,7 @@ export const ANY_SITE: BenchSite = { siteId: 'bench-site', writeKey: 'wk_bench',
 
 /**
  * A bare node:http server (peers/bare-server.ts): parse and 202, then parse, `await queue.add` and 202,
- * in a closed loop; the enqueue ceiling also at half its maximum rate (autocannon's overallRate).
+ * in a closed loop; the enqueue ceiling also at half its maximum rate (paced open loop, runPacedLoad).
  */
 export async function runLimits(ctx: BenchContext, result: RunResult, cleanup: Cleanup): Promise<void> {
   const requests = eventRequests(ANY_SITE, 64);
@@ -25,6 +25,6 @@ export async function runLimits(ctx: BenchContext, result: RunResult, cleanup: C
   result.limits.bareEnqueueOpen = await measureHttp(ctx, enqueue, {
     requests,
     connections: ctx.settings.openLoopConnections,
-    overallRate: Math.max(10, Math.round(closed.rate / 2)),
+    pacedRate: Math.max(10, Math.round(closed.rate / 2)),
   });
 }

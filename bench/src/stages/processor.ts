@@ -27,13 +27,15 @@ export async function runProcessor(ctx: BenchContext, result: RunResult, cleanup
   const drain = (events: number, requests: RequestSpec[], what: string) =>
     drainBacklog(db.queue, worker, events, () => send(requests, what));
 
-  // Warm-up: new single events and one new batch, then the same events twice more.
+  // Warm-up, so that what is measured is a processor that has run for a while (its code compiled by the
+  // JIT), not its first seconds: new single events and new batches, each round with events of its own.
+  let stored = 0;
   for (let round = 0; round < 3; round++) {
-    await send(eventRequests(site, warmupEvents, 0, shape), 'warm-up events');
-    await send(batchRequests(site, 1, size, warmupEvents, shape), 'warm-up batch');
+    await send(eventRequests(site, warmupEvents, stored, shape), 'warm-up events');
+    await send(batchRequests(site, 2, size, stored + warmupEvents, shape), 'warm-up batches');
     await waitForEmptyQueue(db.queue);
+    stored += warmupEvents + 2 * size;
   }
-  let stored = warmupEvents + size;
   const batches = batchRequests(site, newBatches, size, stored, shape);
   processor.batches = await drain(newBatches * size, batches, 'new batches');
   stored += newBatches * size;
