@@ -24,12 +24,24 @@ export async function runIngestion(ctx: BenchContext, result: RunResult, cleanup
   const site = await insertTestSite(db.mongo);
   const server = await startService(ctx, cleanup, 'ingestion_service', db.uri);
   const singles = eventRequests(site, 64);
+  const batchesLoad = () =>
+    measureHttp(ctx, server, {
+      requests: batchRequests(site, 8, settings.batchSize),
+      connections: settings.batchConnections,
+      eventsPerRequest: settings.batchSize,
+      health: true,
+    });
   await heapSnapshot(server, 'ready');
+  // `BENCH_INGESTION_LOADS=event` or `=events`: that closed-loop load alone (a profile of one route only).
+  const only = process.env.BENCH_INGESTION_LOADS;
+  if (only === 'events') {
+    ingestion.events = await batchesLoad();
+    return;
+  }
   ingestion.event = await measureHttp(ctx, server, { requests: singles, health: true });
   await heapSnapshot(server, 'after POST /event');
   await ctx.redis.flushall();
-  // `BENCH_INGESTION_LOADS=event`: the closed-loop POST /event load alone (a profile of that route only).
-  if (process.env.BENCH_INGESTION_LOADS === 'event') return;
+  if (only === 'event') return;
   ingestion.eventOpen = await measureHttp(ctx, server, {
     requests: singles,
     connections: settings.openLoopConnections,
@@ -37,12 +49,7 @@ export async function runIngestion(ctx: BenchContext, result: RunResult, cleanup
     health: true,
   });
   await ctx.redis.flushall();
-  ingestion.events = await measureHttp(ctx, server, {
-    requests: batchRequests(site, 8, settings.batchSize),
-    connections: settings.batchConnections,
-    eventsPerRequest: settings.batchSize,
-    health: true,
-  });
+  ingestion.events = await batchesLoad();
   await heapSnapshot(server, 'after every load');
 }
 

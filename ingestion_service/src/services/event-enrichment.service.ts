@@ -66,12 +66,12 @@ export function derivedTraits(
   input: IntakeEvent,
   endUser: EndUser,
   domains: readonly string[],
-  countries: CountryLookup,
+  countryOf: (ip: string | undefined) => string | undefined,
 ): Omit<DerivedEventFields, 'visitor'> & { referrer?: string } {
   const utm = utmTagsOfPath(input.path);
   const { referrer, source } = trafficSourceOf(input.referrer, utm, domains);
   const { device, browser, os } = userAgentTraits(endUser.userAgent);
-  const country = countries.countryOf(endUser.ip);
+  const country = countryOf(endUser.ip);
   return { device, browser, os, country, referrer, source, ...utm };
 }
 
@@ -89,6 +89,14 @@ function withDerivedFields(
     if (value !== undefined) (enriched as Record<typeof field, string>)[field] = value;
   }
   return enriched;
+}
+
+/** The answer kept in `answers` for `key`, computed once. */
+function remembered<K, V>(answers: Map<K, V>, key: K, compute: () => V): V {
+  if (answers.has(key)) return answers.get(key) as V;
+  const answer = compute();
+  answers.set(key, answer);
+  return answer;
 }
 
 export interface EnrichedRequest {
@@ -129,14 +137,26 @@ export class EventEnricher {
       rateLimitDate,
       ...humans.flatMap(({ date }) => (date ? [date] : [])),
     ]);
+    // The events of one request mostly share their sender: its country and anonymous visitor are looked
+    // up and hashed once per request, not once per event (a tenth of a 100-event batch's enrichment).
+    const countries = new Map<string | undefined, string | undefined>();
+    const countryOf = (ip: string | undefined): string | undefined =>
+      remembered(countries, ip, () => this.deps.countries.countryOf(ip));
+    const anonymousVisitors = new Map<string, string>();
+    // The date and the address hold no NUL (a calendar date; a validated or socket address): the key is
+    // unambiguous whatever the agent holds.
+    const anonymousOf = (date: string, ip: string, userAgent: string): string =>
+      remembered(anonymousVisitors, `${date}\u0000${ip}\u0000${userAgent}`, () =>
+        anonymousVisitor(salts.get(date)!, siteId, ip, userAgent),
+      );
     const kept = humans.map(({ input, endUser, date }) => {
-      const { referrer, ...traits } = derivedTraits(input, endUser, domains, this.deps.countries);
+      const { referrer, ...traits } = derivedTraits(input, endUser, domains, countryOf);
       const visitor =
         date === undefined
           ? identifiedVisitor(input.event.user_id!)
           : input.clientVisitorId !== undefined
             ? anonymousVisitorOfClientId(salts.get(date)!, siteId, input.clientVisitorId)
-            : anonymousVisitor(salts.get(date)!, siteId, endUser.ip ?? '', endUser.userAgent ?? '');
+            : anonymousOf(date, endUser.ip ?? '', endUser.userAgent ?? '');
       return withDerivedFields(input.event, referrer, { visitor, ...traits });
     });
     const addressKey = addressRateLimitKey(salts.get(rateLimitDate)!, clientAddressGroup(request.clientIp));

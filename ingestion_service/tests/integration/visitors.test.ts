@@ -80,6 +80,36 @@ describe('anonymous visitors', () => {
     expect(utcAfterMidnight).not.toBe(utcEvening);
   });
 
+  it('when one batch mixes senders, then each event gets the visitor and country it gets sent alone', async () => {
+    const items = [
+      { ip: '81.2.69.142', ua: USER_AGENTS.desktopChrome, timestamp: `${D}T10:00:00Z` },
+      { ip: '8.8.8.8', ua: USER_AGENTS.desktopChrome, timestamp: `${D}T10:00:00Z` },
+      { ip: '81.2.69.142', ua: USER_AGENTS.iPhoneSafari, timestamp: `${D}T10:00:00Z` },
+      { ip: '81.2.69.142', ua: USER_AGENTS.desktopChrome, timestamp: `${D1}T10:00:00Z` },
+      { ip: '81.2.69.142', ua: USER_AGENTS.desktopChrome, timestamp: `${D}T11:00:00Z` },
+      { ip: '8.8.8.8', ua: USER_AGENTS.desktopChrome, timestamp: `${D}T12:00:00Z` },
+    ];
+    const traitsOf = async (batch: typeof items) => {
+      const events = batch.map(({ ip, ua, timestamp }) =>
+        buildEvent(h.site.siteId, { user_id: undefined, timestamp, context: { ip, user_agent: ua } }),
+      );
+      const res = await h.http.post('/events').set('x-api-key', h.site.writeKey).send({ events });
+      expect(res.status).toBe(202);
+      const enqueued = new Map((await h.enqueuedEvents()).map((e) => [e.event_id, e]));
+      return events.map((e) => {
+        const { visitor, country } = enqueued.get(e.event_id as string)!;
+        return { visitor, country };
+      });
+    };
+    const together = await traitsOf(items);
+    const alone = [];
+    for (const item of items) alone.push(...(await traitsOf([item])));
+    expect(together).toEqual(alone);
+    // Four distinct (address, agent, day) senders among the six, in two countries.
+    expect(new Set(together.map((t) => t.visitor)).size).toBe(4);
+    expect(together.map((t) => t.country)).toEqual(['GB', 'US', 'GB', 'GB', 'GB', 'US']);
+  });
+
   it('when an event carries a user_id, then the visitor is that user on every day, apart from anonymous ids', async () => {
     const ids = await visitorsOf([
       { ip: '81.2.69.142', ua: USER_AGENTS.desktopChrome, user_id: 'alice', timestamp: `${D}T10:00:00Z` },
