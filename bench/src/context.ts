@@ -265,6 +265,8 @@ export async function measureHttp(ctx: BenchContext, server: Started, options: M
     /** Events per second (batches: rate × batch size). */
     eventsPerSecond: result.rate * (options.eventsPerRequest ?? 1),
     latency: result.latency,
+    /** Paced loads: how late the generator issued requests after they were due (ms). */
+    sendLateness: result.sendLateness,
     errors: result.errors,
     statuses: result.statuses,
     /** CPU cores used on average in the window: the server, redis-server, the load generator. */

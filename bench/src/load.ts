@@ -67,6 +67,8 @@ export interface LoadResult {
   /** Connection errors and timeouts. */
   errors: number;
   statuses: Record<string, number>;
+  /** Paced loads: how late the generator issued each request after it was due (ms). */
+  sendLateness?: LatencySummary;
 }
 
 /** One autocannon run; latencies are kept whole (autocannon's own histogram rounds to 1 ms). */
@@ -106,16 +108,18 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 }
 
 /**
- * Open loop as wrk2 runs it, which autocannon cannot (its fixed rate sends each second's quota in a burst
- * at the start of the second): request i is due at `start + i / rate`; every due request is sent when the
- * generator wakes (at least every millisecond), whether or not earlier ones were answered, and its
- * latency is timed **from when it was due**, so a server that falls behind is charged for the wait (no
- * coordinated omission). A request that finds all `connections` sockets busy waits in the agent's queue,
- * and that wait counts too.
+ * Open loop, evenly paced, which autocannon cannot do (its fixed rate sends each second's quota in a burst
+ * at the start of the second): request i is due at `start + i / rate` and is issued when the generator
+ * next wakes (a timer, so within about a millisecond), whether or not earlier ones were answered. Its
+ * latency is timed from when it was issued: a request that finds all `connections` sockets busy waits in
+ * the agent's queue, and that wait counts. The generator's own lateness (issued − due; its timer's
+ * granularity and any pause of its own) is reported apart, in `sendLateness`, so that it neither hides
+ * nor inflates the server's figures.
  */
 export async function runPacedLoad(options: LoadOptions & { pacedRate: number }): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
   const latencies: number[] = [];
+  const lateness: number[] = [];
   const statuses: Record<string, number> = {};
   const bodies = options.requests.map((spec) => Buffer.from(spec.body ?? ''));
   const total = Math.max(1, Math.round((options.pacedRate * options.durationMs) / 1000));
@@ -132,7 +136,8 @@ export async function runPacedLoad(options: LoadOptions & { pacedRate: number })
     const sendDue = (): void => {
       const now = performance.now();
       for (; sent < total && started + sent * intervalMs <= now; sent += 1) {
-        const due = started + sent * intervalMs;
+        const issued = performance.now();
+        lateness.push(issued - (started + sent * intervalMs));
         const index = sent % options.requests.length;
         const spec = options.requests[index]!;
         const request = http.request(
@@ -148,7 +153,7 @@ export async function runPacedLoad(options: LoadOptions & { pacedRate: number })
             response.resume();
             response.on('end', () => {
               const at = performance.now();
-              latencies.push(at - due);
+              latencies.push(at - issued);
               const status = response.statusCode ?? 0;
               statuses[status] = (statuses[status] ?? 0) + 1;
               options.onResponse?.(status, at);
@@ -175,6 +180,7 @@ export async function runPacedLoad(options: LoadOptions & { pacedRate: number })
     latency: summarise(latencies),
     errors,
     statuses,
+    sendLateness: summarise(lateness),
   };
 }
 
