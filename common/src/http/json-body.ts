@@ -161,15 +161,26 @@ const FIRST_NON_WHITESPACE = /^[ \t\n\r]*([^ \t\n\r]|$)/;
 function parseStrictJson(text: string): unknown {
   if (text.length === 0) return {};
   const first = FIRST_NON_WHITESPACE.exec(text)?.[1] ?? '';
-  if (first !== '{' && first !== '[') {
-    const shown = text.slice(0, 32);
-    throw parseFailed(new SyntaxError(`Unexpected token '${first}', "${shown}" is not valid JSON`), text);
-  }
+  if (first !== '{' && first !== '[') throw parseFailed(strictViolation(text, first), text);
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
     throw parseFailed(error as Error, text);
   }
+}
+
+/** body-parser's message: JSON.parse's own for the text masked from `first` on, the mask then undone. */
+function strictViolation(text: string, first: string): Error {
+  const at = first === '' ? -1 : text.indexOf(first);
+  const masked = at === -1 ? '' : text.slice(0, at) + '#'.repeat(text.length - at);
+  try {
+    JSON.parse(masked);
+  } catch (error) {
+    const syntaxError = error as Error;
+    syntaxError.message = syntaxError.message.replace(/#+/g, (mask) => text.substring(at, at + mask.length));
+    return syntaxError;
+  }
+  return new SyntaxError('strict violation');
 }
 
 function parseFailed(error: Error, body: string): Error {

@@ -51,8 +51,9 @@ async function outcome(chain: RequestHandler[], sent: Sent): Promise<unknown> {
   });
   if (error === undefined) return { body: req.body as unknown };
   const { code, status, message, details } = toAppError(error);
-  const { type, limit } = error as { type?: unknown; limit?: unknown };
-  return { error: { code, status, message, details, type, limit } };
+  // What the error handler reads (and so the answer), and the raw error's own type and message.
+  const raw = error as { type?: unknown; limit?: unknown; message?: unknown };
+  return { error: { code, status, message, details, type: raw.type, limit: raw.limit, raw: raw.message } };
 }
 
 const LIMIT = '1kb';
