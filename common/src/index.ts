@@ -21,6 +21,7 @@ export * from './timeout';
 export * from './queue/job-options';
 export * from './startup';
 export * from './http/json-body';
+export * from './http/json-answer';
 export * from './http/fixed-headers';
 export * from './events/buckets';
 export * from './models/raw-event.model';

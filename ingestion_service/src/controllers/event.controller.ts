@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { getRequestId } from '@analytics/common';
+import { getRequestId, sendJson } from '@analytics/common';
 import type { EventIntake, IntakeRequest } from '../services/event-intake.service';
 import type { CommitReceipt } from '../services/group-commit.service';
 
@@ -44,12 +44,12 @@ export function createEventController(intake: EventIntake): {
     async postEvent(req, res) {
       const { event_id, receipt } = await intake.acceptEvent(intakeRequest(req, res));
       setRateLimitHeaders(res, receipt);
-      res.status(202).json({ success: true, event_id });
+      sendJson(res, 202, { success: true, event_id });
     },
     async postEvents(req, res) {
       const { accepted, event_ids, receipt } = await intake.acceptBatch(intakeRequest(req, res));
       setRateLimitHeaders(res, receipt);
-      res.status(202).json({ success: true, accepted, event_ids });
+      sendJson(res, 202, { success: true, accepted, event_ids });
     },
   };
 }

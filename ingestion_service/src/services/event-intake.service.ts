@@ -6,7 +6,6 @@ import {
   rejectOwnProtoKeys,
   setContextValue,
   invalidFields,
-  validateWith,
   type TrackedEvent,
 } from '@analytics/common';
 import type { CommitReceipt, GroupCommit } from './group-commit.service';
@@ -15,13 +14,11 @@ import type { SiteKeyCache } from './site-key-cache.service';
 import type { DroppedEvents } from './dropped-events.service';
 import type { EventEnricher, IntakeEvent, RequestIdentity } from './event-enrichment.service';
 import {
-  batchSchema,
-  singleEventSchema,
   timestampWindowDetails,
-  type BatchInput,
   type EventInput,
   type ValidationClock,
 } from '../validations/event.validation';
+import { validateBatch, validateSingleEvent } from '../validations/event-fast-check';
 
 export interface IntakeRequest extends RequestIdentity {
   body: unknown;
@@ -49,7 +46,7 @@ export class EventIntake {
 
   async acceptEvent(request: IntakeRequest): Promise<{ event_id: string; receipt: CommitReceipt }> {
     rejectProtoKeys(request.body, '');
-    const input = validateWith<EventInput>(singleEventSchema, request.body);
+    const input = validateSingleEvent(request.body);
     this.requireTimeWindow([input], () => 'timestamp', request);
     const siteId = this.siteForKeys([
       { field: 'x-api-key', key: request.headerWriteKey },
@@ -66,7 +63,7 @@ export class EventIntake {
     rejectProtoKeys(request.body, '');
     const events = (request.body as { events?: unknown } | null)?.events;
     if (Array.isArray(events)) events.forEach((event, i) => rejectProtoKeys(event, `events[${i}]`));
-    const input = validateWith<BatchInput>(batchSchema, request.body);
+    const input = validateBatch(request.body);
     this.requireTimeWindow(input.events, (i) => `events[${i}].timestamp`, request);
     const siteId = this.siteForKeys([
       { field: 'x-api-key', key: request.headerWriteKey },

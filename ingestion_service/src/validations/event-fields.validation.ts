@@ -13,6 +13,8 @@ export const EVENT_LIMITS = Object.freeze({
   propKeyMaxLength: 64,
   propStringMaxLength: 256,
   contextUserAgentMaxLength: 512,
+  timestampMaxLength: 64,
+  writeKeyMaxLength: 200,
   batchMaxEvents: MAX_EVENTS_PER_REQUEST,
   futureToleranceMs: 5 * 60 * 1000,
 });

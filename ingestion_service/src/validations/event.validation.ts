@@ -43,14 +43,14 @@ export interface ValidationClock {
   maxAgeMs: number;
 }
 
-const PAGE_VIEW_SPELLINGS = [
+export const PAGE_VIEW_SPELLINGS: readonly string[] = [
   PAGE_VIEW,
   ...Object.keys(EVENT_TYPE_ALIASES).filter((k) => EVENT_TYPE_ALIASES[k] === PAGE_VIEW),
 ];
 
 /** Format only; the window around the request's arrival is checked after Joi (timestampWindowDetails). */
 export const timestampRule = Joi.string()
-  .max(64)
+  .max(EVENT_LIMITS.timestampMaxLength)
   .custom((value: string, helpers) => {
     const at = parseIsoTimestamp(value);
     if (at === undefined) return helpers.error('timestamp.format');
@@ -89,7 +89,7 @@ export function timestampWindowDetails(
   return details;
 }
 
-export const writeKeyRule = Joi.string().min(1).max(200);
+export const writeKeyRule = Joi.string().min(1).max(EVENT_LIMITS.writeKeyMaxLength);
 
 const eventSchema = Joi.object<EventInput>({
   site_id: siteIdRule.required(),
