@@ -38,6 +38,7 @@ export * from './process-safety';
 export * from './http/process-fault';
 export * from './metrics/metrics';
 export * from './events/visitor';
+export * from './copy-with';
 export * from './models/visit-part.model';
 export * from './queue/metric-payloads';
 export * from './models/metric-point.model';

@@ -1,4 +1,5 @@
 import {
+  copyWith,
   DERIVED_EVENT_FIELDS,
   identifiedVisitor,
   type DerivedEventFields,
@@ -82,7 +83,7 @@ function withDerivedFields(
   derived: DerivedEventFields,
 ): TrackedEvent {
   // toTrackedEvent leaves the referrer out: only its stored form joins the event here.
-  const enriched: TrackedEvent = { ...event };
+  const enriched: TrackedEvent = copyWith(event, {});
   if (referrer !== undefined) enriched.referrer = referrer;
   for (const field of DERIVED_EVENT_FIELDS) {
     const value = derived[field];

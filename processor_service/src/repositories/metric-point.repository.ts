@@ -1,5 +1,6 @@
 import type mongoose from 'mongoose';
 import {
+  copyWith,
   boundedMongo,
   isDuplicateKeyError,
   getMetricPointModel,
@@ -74,7 +75,9 @@ export function createMetricPointRepository(connection: mongoose.Connection): Me
   return {
     async insertOnce(points, token) {
       const result = new Map<string, WriteToken>();
-      let pending: MetricPointDocument[] = points.map((p) => ({ ...p, wt: token.writer, ws: token.seq }));
+      let pending: MetricPointDocument[] = points.map((p) =>
+        copyWith(p, { wt: token.writer, ws: token.seq }),
+      );
       for (let round = 0; round < INSERT_ROUNDS && pending.length > 0; round += 1) {
         try {
           await boundedMongo(

@@ -1,6 +1,7 @@
 import type mongoose from 'mongoose';
 import {
   boundedMongo,
+  copyWith,
   isDuplicateKeyError,
   eventKeyOf,
   getRawEventModel,
@@ -73,7 +74,7 @@ export function createRawEventRepository(connection: mongoose.Connection): RawEv
   return {
     async insertOnce(docs, token) {
       const result = new Map<string, StoredBy>();
-      let pending = docs.map((doc) => ({ ...doc, wt: token.writer, ws: token.seq }));
+      let pending = docs.map((doc) => copyWith(doc, { wt: token.writer, ws: token.seq }));
       for (let round = 0; round < INSERT_ROUNDS && pending.length > 0; round += 1) {
         try {
           await boundedMongo(

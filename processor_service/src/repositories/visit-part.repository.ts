@@ -1,6 +1,7 @@
 import type mongoose from 'mongoose';
 import {
   boundedMongo,
+  copyWith,
   isDuplicateKeyError,
   getVisitPartModel,
   MONGO_OPERATION_TIMEOUT_MS,
@@ -71,7 +72,7 @@ export function createVisitPartRepository(connection: mongoose.Connection): Visi
           continue;
         }
         existing.add(entry.part._id);
-        inserts.push({ ...entry.part, w: { [entry.writer]: entry.seq } });
+        inserts.push(copyWith(entry.part, { w: { [entry.writer]: entry.seq } }));
       }
       let racedInserts: VisitPartDocument[] = [];
       if (inserts.length > 0) {

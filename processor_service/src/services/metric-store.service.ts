@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type mongoose from 'mongoose';
 import {
+  copyWith,
   logger,
   writeTokenId,
   type MetricPointDocument,
@@ -104,7 +105,7 @@ export class MetricStore {
     await this.options.afterRawWrite?.();
     const ours = points
       .filter((p) => sameWrite(storedBy.get(keyOfPoint(p)), token))
-      .map((p): MetricPointDocument => ({ ...p, wt: token.writer, ws: token.seq }));
+      .map((p): MetricPointDocument => copyWith(p, { wt: token.writer, ws: token.seq }));
     const manifest =
       ours.length > 0 ? await this.repos.writes.claim(buildMetricManifest(token, ours)) : undefined;
     await this.apply([
