@@ -151,6 +151,9 @@ async function startScript(
   if (heapDir) mkdirSync(heapDir, { recursive: true });
   const execArgv = [
     ...nodeFlags,
+    // `BENCH_NODE_FLAGS="--trace-gc ..."`: more Node flags for every process (Node refuses some of them in
+    // NODE_OPTIONS); with `BENCH_OUTPUT_DIR=<dir>` their output is kept in <dir>/<label>-node<version>.log.
+    ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
     ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []),
     ...(heapDir
       ? process.env.BENCH_HEAP_REPORT === '1'
@@ -159,7 +162,11 @@ async function startScript(
         : ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`]
       : []),
   ];
-  const child = spawnNode(label, script, { ...env, PORT: String(port) }, execArgv);
+  const child = spawnNode(label, script, { ...env, PORT: String(port) }, execArgv, {
+    outputFile:
+      process.env.BENCH_OUTPUT_DIR &&
+      path.join(process.env.BENCH_OUTPUT_DIR, `${label}-node${ctx.nodeLabel}.log`),
+  });
   cleanup.add(label, async () => {
     ctx.rss.unwatch(label);
     await child.stop();

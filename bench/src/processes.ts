@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 /** PIDs this run started that are still alive: SIGKILLed by PID after a crash or a signal, never by name. */
 const livePids = new Set<number>();
@@ -39,6 +40,7 @@ export function spawnNode(
   script: string,
   env: Record<string, string>,
   execArgv: string[],
+  options: { outputFile?: string } = {},
 ): NodeChild {
   const child = spawn(process.execPath, [...execArgv, script], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
@@ -50,6 +52,12 @@ export function spawnNode(
   const collect = (chunk: Buffer): void => void (output = (output + chunk.toString()).slice(-64 * 1024));
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
+  if (options.outputFile) {
+    mkdirSync(path.dirname(options.outputFile), { recursive: true });
+    const file = createWriteStream(options.outputFile);
+    child.stdout?.pipe(file);
+    child.stderr?.pipe(file);
+  }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     name,
