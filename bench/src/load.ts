@@ -2,8 +2,9 @@ import http from 'node:http';
 import autocannon from 'autocannon';
 
 /**
- * HTTP load through autocannon (closed loop, or a fixed rate with its `overallRate`), and plain `fetch`
- * for the bench's own requests (filling queues, probes, /stats reads). Loopback only.
+ * HTTP load through autocannon (closed loop, or a fixed rate with its `overallRate`), a paced open loop
+ * (runPacedLoad, which autocannon cannot do), and plain `fetch` for the bench's own requests (filling
+ * queues, probes, /stats reads). Loopback only.
  */
 export interface RequestSpec {
   method: 'GET' | 'POST';
