@@ -97,15 +97,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       options.onResponse?.(statusCode, performance.now());
     });
   });
-  const seconds = (performance.now() - started) / 1000;
-  return {
-    requests: latencies.length,
-    seconds,
-    rate: latencies.length / seconds,
-    latency: summarise(latencies),
-    errors: result.errors + result.timeouts,
-    statuses,
-  };
+  return loadResult(started, latencies, result.errors + result.timeouts, statuses);
 }
 
 /**
@@ -173,6 +165,16 @@ export async function runPacedLoad(options: LoadOptions & { pacedRate: number })
     sendDue();
   });
   agent.destroy();
+  return { ...loadResult(started, latencies, errors, statuses), sendLateness: summarise(lateness) };
+}
+
+/** A load's figures from the responses it timed since `started` (`performance.now()`). */
+function loadResult(
+  started: number,
+  latencies: number[],
+  errors: number,
+  statuses: Record<string, number>,
+): LoadResult {
   const seconds = (performance.now() - started) / 1000;
   return {
     requests: latencies.length,
@@ -181,7 +183,6 @@ export async function runPacedLoad(options: LoadOptions & { pacedRate: number })
     latency: summarise(latencies),
     errors,
     statuses,
-    sendLateness: summarise(lateness),
   };
 }
 
