@@ -100,6 +100,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   return loadResult(started, latencies, result.errors + result.timeouts, statuses);
 }
 
+/** A paced request not answered within this counts as an error (autocannon's default timeout). */
+const REQUEST_TIMEOUT_MS = 10_000;
+
 /**
  * Open loop, evenly paced, which autocannon cannot do (its fixed rate sends each second's quota in a burst
  * at the start of the second): request i is due at `start + i / rate` and is issued when the generator
@@ -154,6 +157,8 @@ export async function runPacedLoad(options: LoadOptions & { pacedRate: number })
             });
           },
         );
+        // So that a load never hangs on a server that stopped answering.
+        request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(new Error('timed out')));
         request.on('error', () => {
           errors += 1;
           settled();
