@@ -14,46 +14,7 @@ import {
   type SketchBins,
   type SumLimbs,
 } from '@analytics/common';
-
-/**
- * Shewchuk's exact summation (the algorithm behind Python's math.fsum), as an independent ground truth:
- * a list of non-overlapping partials, rounded correctly at the end.
- */
-function fsum(values: readonly number[]): number {
-  const partials: number[] = [];
-  for (let x of values) {
-    let i = 0;
-    for (let y of partials) {
-      if (Math.abs(x) < Math.abs(y)) [x, y] = [y, x];
-      const hi = x + y;
-      const lo = y - (hi - x);
-      if (lo !== 0) partials[i++] = lo;
-      x = hi;
-    }
-    partials.length = i;
-    partials.push(x);
-  }
-  let n = partials.length;
-  let hi = 0;
-  let lo = 0;
-  if (n > 0) {
-    hi = partials[--n]!;
-    while (n > 0) {
-      const x = hi;
-      const y = partials[--n]!;
-      hi = x + y;
-      const yr = hi - x;
-      lo = y - yr;
-      if (lo !== 0) break;
-    }
-    if (n > 0 && ((lo < 0 && partials[n - 1]! < 0) || (lo > 0 && partials[n - 1]! > 0))) {
-      const y = lo * 2;
-      const x = hi + y;
-      if (y === x - hi) hi = x;
-    }
-  }
-  return hi;
-}
+import { fsum } from '../../../tests/support/metric-ground-truth';
 
 /** A deterministic generator, so a failure can be replayed. */
 function random(seed: number): () => number {
