@@ -2,17 +2,12 @@ import { randomBytes } from 'node:crypto';
 import {
   eventKeyOf,
   logger,
-  writeTokenId,
   type RawEventDocument,
   type WriteManifestDocument,
   type WriteToken,
 } from '@analytics/common';
 import type mongoose from 'mongoose';
-import {
-  createRawEventRepository,
-  type RawEventRepository,
-  type StoredBy,
-} from '../repositories/raw-event.repository';
+import { createRawEventRepository, type RawEventRepository } from '../repositories/raw-event.repository';
 import { createRollupRepository, type RollupRepository } from '../repositories/rollup.repository';
 import { createVisitPartRepository, type VisitPartRepository } from '../repositories/visit-part.repository';
 import {
@@ -20,13 +15,7 @@ import {
   type WriteManifestRepository,
 } from '../repositories/write-manifest.repository';
 import { buildManifest } from './write-manifest.service';
-import {
-  coverOtherWrites,
-  manifestsToApply,
-  sameWrite,
-  uniqueBy,
-  WriteAdoption,
-} from './write-protocol.service';
+import { sameWrite, uniqueBy, WriteSequence } from './write-protocol.service';
 
 /** Test-only hook between the raw write and the rollup writes (see faults.ts). */
 export type AfterRawWriteHook = () => void | Promise<void>;
@@ -74,11 +63,8 @@ export interface EventStoreOptions {
 export class EventStore {
   /** One writer per process lifetime: sequences restart with it, so they never go back. */
   readonly writer: string;
-  private lastSeq = 0;
-  /** This writer's writes that may not be applied yet, oldest first; settled before the next one. */
-  private unsettled: WriteToken[] = [];
+  private readonly writes: WriteSequence<RawEventDocument, WriteManifestDocument>;
   private readonly afterRawWrite: AfterRawWriteHook;
-  private readonly adoption: WriteAdoption<WriteManifestDocument>;
   /** Stores run one at a time: the settle-before-next-write order depends on it. */
   private queue: Promise<unknown> = Promise.resolve();
   private settleTimer: NodeJS.Timeout | undefined;
@@ -86,22 +72,29 @@ export class EventStore {
 
   constructor(
     private readonly repos: EventStoreRepositories,
-    private readonly options: EventStoreOptions,
+    options: EventStoreOptions,
   ) {
     this.afterRawWrite = options.afterRawWrite ?? (() => undefined);
     this.writer = options.writer ?? randomBytes(6).toString('hex');
-    this.adoption = new WriteAdoption({
-      adoptAfterMs: options.adoptAfterMs,
+    this.writes = new WriteSequence({
+      writer: this.writer,
       what: 'events',
-      find: async (id) => (await repos.writes.find([id])).get(id),
+      adoptAfterMs: options.adoptAfterMs,
+      writes: repos.writes,
+      findByWrite: (token) => repos.rawEvents.findByWrite(token),
+      reassign: (items, to) => repos.rawEvents.reassign(items, to),
+      buildManifest,
+      // Two collections, each applied in sequence order and idempotently: they need no order between
+      // them, so their round trips overlap. Both have finished (or failed) before this returns, so
+      // nothing of a write still runs when the manifest is marked applied or a failed write is settled.
+      applyEffects: async (ordered) => {
+        const applied = await Promise.allSettled([
+          repos.rollups.apply(ordered),
+          repos.visitParts.apply(ordered),
+        ]);
+        for (const outcome of applied) if (outcome.status === 'rejected') throw outcome.reason;
+      },
     });
-  }
-
-  private nextToken(): WriteToken {
-    this.lastSeq = Math.max(this.lastSeq + 1, Date.now());
-    const token = { writer: this.writer, seq: this.lastSeq };
-    this.unsettled.push(token);
-    return token;
   }
 
   store(docs: RawEventDocument[]): Promise<StoreResult> {
@@ -126,10 +119,10 @@ export class EventStore {
       for (const token of await this.repos.rawEvents.backfillWritesInFlight()) {
         await this.settleBackfillWrite(token);
       }
-      const token = this.nextToken();
+      const token = this.writes.nextToken();
       const taken = await this.repos.rawEvents.takeUncountedInVisits(limit, token);
       if (taken.length > 0) await this.settleBackfillWrite(token);
-      this.unsettled = [];
+      this.writes.markAllSettled();
       return taken.length;
     });
     this.queue = run.catch(() => undefined);
@@ -137,11 +130,7 @@ export class EventStore {
   }
 
   private async settleBackfillWrite(token: WriteToken): Promise<void> {
-    const id = writeTokenId(token);
-    const manifest =
-      (await this.repos.writes.find([id])).get(id) ??
-      (await this.repos.writes.claim(buildManifest(token, await this.repos.rawEvents.findByWrite(token))));
-    await this.apply([manifest]);
+    await this.writes.apply([await this.writes.manifestOf(token)]);
     await this.repos.rawEvents.markCountedInVisits(token);
   }
 
@@ -157,11 +146,13 @@ export class EventStore {
    * while the database refuses; runs in the store's queue, so never beside a write.
    */
   private settleSoon(attempt = 0): void {
-    if (this.closed || this.unsettled.length === 0 || this.settleTimer) return;
+    if (this.closed || !this.writes.hasUnsettled || this.settleTimer) return;
     this.settleTimer = setTimeout(
       () => {
         this.settleTimer = undefined;
-        this.queue = this.queue.then(() => this.settleOwnWrites()).catch(() => this.settleSoon(attempt + 1));
+        this.queue = this.queue
+          .then(() => this.writes.settleOwnWrites())
+          .catch(() => this.settleSoon(attempt + 1));
       },
       Math.min(1000 * 2 ** attempt, 5000),
     );
@@ -170,8 +161,8 @@ export class EventStore {
 
   private async storeNow(docs: RawEventDocument[]): Promise<StoreResult> {
     const started = Date.now();
-    await this.settleOwnWrites();
-    const token = this.nextToken();
+    await this.writes.settleOwnWrites();
+    const token = this.writes.nextToken();
     const storedBy = await this.repos.rawEvents.insertOnce(docs, token);
     await this.afterRawWrite();
 
@@ -179,11 +170,11 @@ export class EventStore {
     // A write that stored nothing (every event resent) owes nothing: its insert has finished, so no event
     // can carry its token later, and it needs no manifest.
     const manifest = ours.length > 0 ? await this.repos.writes.claim(buildManifest(token, ours)) : undefined;
-    await this.apply([
+    await this.writes.apply([
       ...(manifest ? [manifest] : []),
-      ...(await this.coverOthers(docs, storedBy, token, manifest)),
+      ...(await this.writes.coverOthers(docs.map(eventKeyOf), storedBy, { token, manifest })),
     ]);
-    this.unsettled = [];
+    this.writes.markAllSettled();
 
     logger.debug('batch persisted', {
       events: docs.length,
@@ -194,83 +185,6 @@ export class EventStore {
       durationMs: Date.now() - started,
     });
     return { received: docs.length, inserted: ours.length };
-  }
-
-  /** Settles this writer's earlier writes that failed half-way, oldest first, from what they stored. */
-  private async settleOwnWrites(): Promise<void> {
-    if (this.unsettled.length === 0) return;
-    const known = await this.repos.writes.find(this.unsettled.map(writeTokenId));
-    const manifests: WriteManifestDocument[] = [];
-    for (const token of this.unsettled) {
-      manifests.push(
-        known.get(writeTokenId(token)) ??
-          (await this.repos.writes.claim(
-            buildManifest(token, await this.repos.rawEvents.findByWrite(token)),
-          )),
-      );
-    }
-    await this.apply(manifests);
-    this.unsettled = [];
-  }
-
-  /**
-   * Makes sure every event of the batch that this write did not store is counted by the write that did:
-   * its manifest is applied (adopted first if that write never got one), and an event missing from that
-   * manifest (stored after it was fixed) moves to a new write of ours.
-   */
-  private async coverOthers(
-    docs: RawEventDocument[],
-    storedBy: Map<string, StoredBy>,
-    ownToken: WriteToken,
-    own: WriteManifestDocument | undefined,
-  ): Promise<WriteManifestDocument[]> {
-    const { toApply: result, uncovered } = await coverOtherWrites(
-      docs.map(eventKeyOf),
-      storedBy,
-      {
-        token: ownToken,
-        manifest: own,
-      },
-      { find: (ids) => this.repos.writes.find(ids), adopt: (token) => this.adopt(token) },
-    );
-    if (uncovered.length > 0) {
-      const token = this.nextToken();
-      const moved = await this.repos.rawEvents.reassign(uncovered, token);
-      logger.warn('events stored after their write was settled; counting them in a new write', {
-        events: uncovered.length,
-        moved: moved.length,
-      });
-      result.push(await this.repos.writes.claim(buildManifest(token, moved)));
-    }
-    return result;
-  }
-
-  /** Another writer's write with no manifest: waited for, or settled from what it stored once old. */
-  private adopt(token: WriteToken): Promise<WriteManifestDocument> {
-    return this.adoption.manifestOf(token, async () =>
-      this.repos.writes.claim(buildManifest(token, await this.repos.rawEvents.findByWrite(token))),
-    );
-  }
-
-  /**
-   * Applies the manifests not applied yet and marks them applied. A writer's writes land in sequence
-   * order, so another writer's earlier unapplied writes are applied first (one read per such writer;
-   * this writer's own were settled before).
-   */
-  private async apply(manifests: WriteManifestDocument[]): Promise<void> {
-    const ordered = await manifestsToApply(manifests, this.writer, (writer, seq) =>
-      this.repos.writes.unappliedBefore(writer, seq),
-    );
-    if (ordered.length === 0) return;
-    // Two collections, each applied in sequence order and idempotently: they need no order between them,
-    // so their round trips overlap. Both have finished (or failed) before this returns, so nothing of a
-    // write still runs when the manifest is marked applied or when a failed write is settled again.
-    const applied = await Promise.allSettled([
-      this.repos.rollups.apply(ordered),
-      this.repos.visitParts.apply(ordered),
-    ]);
-    for (const outcome of applied) if (outcome.status === 'rejected') throw outcome.reason;
-    await this.repos.writes.markApplied(ordered.map((m) => m._id));
   }
 }
 

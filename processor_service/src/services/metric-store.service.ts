@@ -1,13 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type mongoose from 'mongoose';
-import {
-  copyWith,
-  logger,
-  writeTokenId,
-  type MetricPointDocument,
-  type MetricWriteDocument,
-  type WriteToken,
-} from '@analytics/common';
+import { copyWith, logger, type MetricPointDocument, type MetricWriteDocument } from '@analytics/common';
 import {
   createMetricPointRepository,
   keyOfPoint,
@@ -23,13 +16,7 @@ import {
   type MetricWriteRepository,
 } from '../repositories/metric-write.repository';
 import { buildMetricManifest } from './metric-manifest.service';
-import {
-  coverOtherWrites,
-  manifestsToApply,
-  sameWrite,
-  uniqueBy,
-  WriteAdoption,
-} from './write-protocol.service';
+import { sameWrite, uniqueBy, WriteSequence } from './write-protocol.service';
 
 export interface MetricStoreRepositories {
   points: MetricPointRepository;
@@ -66,28 +53,23 @@ export interface MetricStoreResult {
  */
 export class MetricStore {
   readonly writer = randomBytes(6).toString('hex');
-  private lastSeq = 0;
-  private unsettled: WriteToken[] = [];
+  private readonly writes: WriteSequence<MetricPointDocument, MetricWriteDocument>;
   private queue: Promise<unknown> = Promise.resolve();
-
-  private readonly adoption: WriteAdoption<MetricWriteDocument>;
 
   constructor(
     private readonly repos: MetricStoreRepositories,
     private readonly options: MetricStoreOptions,
   ) {
-    this.adoption = new WriteAdoption({
-      adoptAfterMs: options.adoptAfterMs,
+    this.writes = new WriteSequence({
+      writer: this.writer,
       what: 'metric points',
-      find: async (id) => (await repos.writes.find([id])).get(id),
+      adoptAfterMs: options.adoptAfterMs,
+      writes: repos.writes,
+      findByWrite: (token) => repos.points.findByWrite(token),
+      reassign: (items, to) => repos.points.reassign(items, to),
+      buildManifest: buildMetricManifest,
+      applyEffects: (ordered) => repos.rollups.apply(ordered),
     });
-  }
-
-  private nextToken(): WriteToken {
-    this.lastSeq = Math.max(this.lastSeq + 1, Date.now());
-    const token = { writer: this.writer, seq: this.lastSeq };
-    this.unsettled.push(token);
-    return token;
   }
 
   /** Writes run one at a time: settle-before-next-write depends on it. */
@@ -99,8 +81,8 @@ export class MetricStore {
 
   private async storeNow(points: NewMetricPoint[]): Promise<MetricStoreResult> {
     const started = Date.now();
-    await this.settleOwnWrites();
-    const token = this.nextToken();
+    await this.writes.settleOwnWrites();
+    const token = this.writes.nextToken();
     const storedBy = await this.repos.points.insertOnce(points, token);
     await this.options.afterRawWrite?.();
     const ours = points
@@ -108,11 +90,11 @@ export class MetricStore {
       .map((p): MetricPointDocument => copyWith(p, { wt: token.writer, ws: token.seq }));
     const manifest =
       ours.length > 0 ? await this.repos.writes.claim(buildMetricManifest(token, ours)) : undefined;
-    await this.apply([
+    await this.writes.apply([
       ...(manifest ? [manifest] : []),
-      ...(await this.coverOthers(points, storedBy, token, manifest)),
+      ...(await this.writes.coverOthers(points.map(keyOfPoint), storedBy, { token, manifest })),
     ]);
-    this.unsettled = [];
+    this.writes.markAllSettled();
     logger.debug('metric batch persisted', {
       points: points.length,
       inserted: ours.length,
@@ -120,65 +102,6 @@ export class MetricStore {
       durationMs: Date.now() - started,
     });
     return { received: points.length, inserted: ours.length };
-  }
-
-  private async settleOwnWrites(): Promise<void> {
-    if (this.unsettled.length === 0) return;
-    const known = await this.repos.writes.find(this.unsettled.map(writeTokenId));
-    const manifests: MetricWriteDocument[] = [];
-    for (const token of this.unsettled) {
-      manifests.push(
-        known.get(writeTokenId(token)) ??
-          (await this.repos.writes.claim(
-            buildMetricManifest(token, await this.repos.points.findByWrite(token)),
-          )),
-      );
-    }
-    await this.apply(manifests);
-    this.unsettled = [];
-  }
-
-  private async coverOthers(
-    points: NewMetricPoint[],
-    storedBy: Map<string, WriteToken>,
-    ownToken: WriteToken,
-    own: MetricWriteDocument | undefined,
-  ): Promise<MetricWriteDocument[]> {
-    const { toApply: result, uncovered } = await coverOtherWrites(
-      points.map(keyOfPoint),
-      storedBy,
-      {
-        token: ownToken,
-        manifest: own,
-      },
-      { find: (ids) => this.repos.writes.find(ids), adopt: (token) => this.adopt(token) },
-    );
-    if (uncovered.length > 0) {
-      const token = this.nextToken();
-      const moved = await this.repos.points.reassign(uncovered, token);
-      logger.warn('metric points stored after their write was settled; counting them in a new write', {
-        points: uncovered.length,
-        moved: moved.length,
-      });
-      result.push(await this.repos.writes.claim(buildMetricManifest(token, moved)));
-    }
-    return result;
-  }
-
-  private adopt(token: WriteToken): Promise<MetricWriteDocument> {
-    return this.adoption.manifestOf(token, async () =>
-      this.repos.writes.claim(buildMetricManifest(token, await this.repos.points.findByWrite(token))),
-    );
-  }
-
-  /** Applies the manifests not applied yet, each writer's earlier unapplied ones first, in order. */
-  private async apply(manifests: MetricWriteDocument[]): Promise<void> {
-    const ordered = await manifestsToApply(manifests, this.writer, (writer, seq) =>
-      this.repos.writes.unappliedBefore(writer, seq),
-    );
-    if (ordered.length === 0) return;
-    await this.repos.rollups.apply(ordered);
-    await this.repos.writes.markApplied(ordered.map((m) => m._id));
   }
 }
 

@@ -1,4 +1,5 @@
 import { logger, writeTokenId, type WriteToken } from '@analytics/common';
+import type { ManifestRepository } from '../repositories/write-manifest.repository';
 
 /**
  * The parts of the write protocol (docs/architecture.md, "Why every number is exact") that do not depend
@@ -149,4 +150,126 @@ export async function coverOtherWrites<M extends ManifestHead & { keys: string[]
     }
   }
   return { toApply, uncovered };
+}
+
+type Manifest = ManifestHead & { keys: string[] };
+
+/** What a store gives its write sequence: how its writes' items are read back, moved and counted. */
+export interface WriteSequenceParts<S, M extends Manifest> {
+  writer: string;
+  /** `events` or `metric points`, for the log lines. */
+  what: string;
+  /** How old another writer's unsettled write must be before it is settled from here. */
+  adoptAfterMs: number;
+  writes: ManifestRepository<M>;
+  /** The items a write stored, as stored. */
+  findByWrite: (token: WriteToken) => Promise<S[]>;
+  /** Moves items to write `to`, each only while it still belongs to its `from`; resolves to those in `to`. */
+  reassign: (items: UncoveredItem[], to: WriteToken) => Promise<S[]>;
+  buildManifest: (token: WriteToken, stored: S[]) => M;
+  /** Applies manifests' effects (rollups, visit parts), in the order given, idempotently. */
+  applyEffects: (ordered: M[]) => Promise<void>;
+}
+
+/**
+ * One writer's writes, whatever they store: tokens in sequence, this writer's unsettled writes settled
+ * before its next one, other writers' writes met in a batch covered (adopted once stopped), manifests
+ * applied in sequence order and then marked applied. The event store and the metric store each run one;
+ * their writes must run one at a time (the settle-before-next-write order depends on it).
+ */
+export class WriteSequence<S, M extends Manifest> {
+  private lastSeq = 0;
+  /** This writer's writes that may not be applied yet, oldest first. */
+  private unsettled: WriteToken[] = [];
+  private readonly adoption: WriteAdoption<M>;
+
+  constructor(private readonly parts: WriteSequenceParts<S, M>) {
+    this.adoption = new WriteAdoption({
+      adoptAfterMs: parts.adoptAfterMs,
+      what: parts.what,
+      find: async (id) => (await parts.writes.find([id])).get(id),
+    });
+  }
+
+  get writer(): string {
+    return this.parts.writer;
+  }
+
+  get hasUnsettled(): boolean {
+    return this.unsettled.length > 0;
+  }
+
+  /** The next write's token; the write stays unsettled until `markAllSettled`. */
+  nextToken(): WriteToken {
+    this.lastSeq = Math.max(this.lastSeq + 1, Date.now());
+    const token = { writer: this.parts.writer, seq: this.lastSeq };
+    this.unsettled.push(token);
+    return token;
+  }
+
+  /** After a write and everything before it was applied. */
+  markAllSettled(): void {
+    this.unsettled = [];
+  }
+
+  /** A write's manifest: the one claimed, or one claimed now from what the write stored. */
+  async manifestOf(token: WriteToken): Promise<M> {
+    const id = writeTokenId(token);
+    return (await this.parts.writes.find([id])).get(id) ?? this.claimFromStored(token);
+  }
+
+  /** Settles this writer's earlier writes that failed half-way, oldest first, from what they stored. */
+  async settleOwnWrites(): Promise<void> {
+    if (this.unsettled.length === 0) return;
+    const known = await this.parts.writes.find(this.unsettled.map(writeTokenId));
+    const manifests: M[] = [];
+    for (const token of this.unsettled) {
+      manifests.push(known.get(writeTokenId(token)) ?? (await this.claimFromStored(token)));
+    }
+    await this.apply(manifests);
+    this.unsettled = [];
+  }
+
+  /**
+   * Makes sure every item of the batch that this write did not store is counted by the write that did
+   * (coverOtherWrites); an item no manifest covers (stored after its write's manifest was fixed) moves to
+   * a new write of this writer. Resolves to the manifests to apply besides this write's own.
+   */
+  async coverOthers(
+    keys: string[],
+    storedBy: Map<string, WriteToken | null>,
+    own: { token: WriteToken; manifest: M | undefined },
+  ): Promise<M[]> {
+    const { toApply, uncovered } = await coverOtherWrites(keys, storedBy, own, {
+      find: (ids) => this.parts.writes.find(ids),
+      adopt: (token) => this.adoption.manifestOf(token, () => this.claimFromStored(token)),
+    });
+    if (uncovered.length > 0) {
+      const token = this.nextToken();
+      const moved = await this.parts.reassign(uncovered, token);
+      logger.warn(`${this.parts.what} stored after their write was settled; counting them in a new write`, {
+        items: uncovered.length,
+        moved: moved.length,
+      });
+      toApply.push(await this.parts.writes.claim(this.parts.buildManifest(token, moved)));
+    }
+    return toApply;
+  }
+
+  /**
+   * Applies the manifests not applied yet and marks them applied; another writer's earlier unapplied
+   * writes are applied first (manifestsToApply).
+   */
+  async apply(manifests: M[]): Promise<void> {
+    const ordered = await manifestsToApply(manifests, this.parts.writer, (writer, seq) =>
+      this.parts.writes.unappliedBefore(writer, seq),
+    );
+    if (ordered.length === 0) return;
+    await this.parts.applyEffects(ordered);
+    await this.parts.writes.markApplied(ordered.map((m) => m._id));
+  }
+
+  private async claimFromStored(token: WriteToken): Promise<M> {
+    return this.parts.writes.claim(this.parts.buildManifest(token, await this.parts.findByWrite(token)));
+  }
 }
