@@ -32,7 +32,17 @@ export interface EventQueueOptions {
  * or none by construction: a single Redis script call either stores the job or does not.
  */
 export function createEventQueue(options: EventQueueOptions): EventQueue {
-  const queue = new Queue<IngestEventsJob>(options.queueName, {
+  const queue = createProducerQueue<IngestEventsJob>(options.queueName, options);
+  return {
+    enqueue: jobEnqueuer(queue, JOBS.ingestEvents, options.timeoutMs),
+    ping: () => pingRedis(options.redis),
+    close: () => queue.close(),
+  };
+}
+
+/** A producer's queue on the given connection, with the project's job options. */
+export function createProducerQueue<T>(name: string, options: { redis: Redis; prefix: string }): Queue<T> {
+  const queue = new Queue<T>(name, {
     connection: options.redis,
     prefix: options.prefix,
     defaultJobOptions: { ...DEFAULT_JOB_OPTIONS },
@@ -40,19 +50,29 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
   queue.on('error', () => {
     // Connection errors are logged once by the connection itself; failed adds reject to the caller.
   });
-  return {
-    async enqueue(jobs) {
-      const adding: Promise<unknown> =
-        jobs.length === 1
-          ? queue.add(JOBS.ingestEvents, jobs[0]!)
-          : queue.addBulk(jobs.map((data) => ({ name: JOBS.ingestEvents, data })));
-      try {
-        await withTimeout(adding, options.timeoutMs, 'redis');
-      } catch (error) {
-        throw redisUnavailable(error);
-      }
-    },
-    ping: () => pingRedis(options.redis),
-    close: () => queue.close(),
+  return queue;
+}
+
+/**
+ * Adds jobs named `name`: one `add`, or several in one `addBulk` (one MULTI: all or none). Resolves once
+ * Redis has acknowledged them; a 503 AppError otherwise, within `timeoutMs`.
+ */
+export function jobEnqueuer<T>(
+  queue: Queue<T>,
+  name: string,
+  timeoutMs: number,
+): (jobs: T[]) => Promise<void> {
+  // BullMQ narrows job names by the queue's data type; these queues take plain names.
+  const producer = queue as Queue;
+  return async (jobs) => {
+    const adding: Promise<unknown> =
+      jobs.length === 1
+        ? producer.add(name, jobs[0]!)
+        : producer.addBulk(jobs.map((data) => ({ name, data })));
+    try {
+      await withTimeout(adding, timeoutMs, 'redis');
+    } catch (error) {
+      throw redisUnavailable(error);
+    }
   };
 }
