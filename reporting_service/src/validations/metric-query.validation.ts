@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { siteIdRule } from '@analytics/common';
+import { dayRule } from './stats.validation';
 
 export const METRIC_AGGREGATES = ['count', 'sum', 'mean', 'min', 'max', 'median', 'p95'] as const;
 export type MetricAggregate = (typeof METRIC_AGGREGATES)[number];
@@ -30,19 +31,6 @@ interface RawMetricQuery {
   aggs?: string;
   [tag: `tag.${string}`]: string;
 }
-
-const dayRule = Joi.string()
-  .pattern(/^\d{4}-\d{2}-\d{2}$/)
-  .custom((value: string, helpers) => {
-    const at = new Date(`${value}T00:00:00.000Z`);
-    if (Number.isNaN(at.getTime()) || at.toISOString().slice(0, 10) !== value)
-      return helpers.error('day.invalid');
-    return value;
-  })
-  .messages({
-    'string.pattern.base': '{#label} must be a day as YYYY-MM-DD',
-    'day.invalid': '{#label} is not a calendar day',
-  });
 
 const aggsRule = Joi.string()
   .max(200)

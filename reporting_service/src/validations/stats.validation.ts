@@ -13,8 +13,8 @@ export const MAX_RANGE_DAYS = 366;
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-/** A real calendar day as `YYYY-MM-DD` (2025-02-30 is not one). */
-const dayRule = Joi.string()
+/** A real calendar day as `YYYY-MM-DD` (2025-02-30 is not one); also GET /metrics/query's. */
+export const dayRule = Joi.string()
   .pattern(DAY)
   .custom((value: string, helpers) => {
     const at = new Date(`${value}T00:00:00.000Z`);
